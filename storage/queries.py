@@ -1,0 +1,96 @@
+"""Query helpers. Each takes the session and never commits: the view or job owns the transaction."""
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from storage.models import Conversation, Guardian, Message, School, SchoolNumber, utcnow
+
+T = TypeVar("T")
+
+
+def school_for_number(session: Session, phone: str) -> School | None:
+    """The school that owns this Twilio number, if any."""
+    number = session.exec(select(SchoolNumber).where(SchoolNumber.phone == phone)).first()
+    return session.get(School, number.school_id) if number else None
+
+
+def school_sender(session: Session, school_id: int, channel: str) -> str | None:
+    """The school's number to send from on `channel` (a WhatsApp sender for WhatsApp)."""
+    query = select(SchoolNumber).where(SchoolNumber.school_id == school_id).order_by(SchoolNumber.id)
+    if channel == "whatsapp":
+        query = query.where(SchoolNumber.whatsapp == True)  # noqa: E712 (SQL expression)
+    number = session.exec(query).first()
+    return number.phone if number else None
+
+
+def _get_or_insert(session: Session, find: Callable[[], T | None], make: Callable[[], T]) -> T:
+    """Return the row `find` sees, inserting `make()` if none; safe when two requests race.
+
+    The insert runs in a savepoint: if a concurrent request inserted the same unique row
+    first, the savepoint rolls back and the other request's row is returned.
+    """
+    row = find()
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = make()
+            session.add(row)
+        return row
+    except IntegrityError:
+        row = find()
+        if row is None:
+            raise
+        return row
+
+
+def find_or_create_guardian(session: Session, school_id: int, phone: str) -> Guardian:
+    """The guardian with this number at this school, or a new unknown contact."""
+    return _get_or_insert(
+        session,
+        lambda: session.exec(
+            select(Guardian).where(Guardian.school_id == school_id, Guardian.phone == phone)
+        ).first(),
+        lambda: Guardian(school_id=school_id, phone=phone, known=False),
+    )
+
+
+def conversation_for(session: Session, guardian: Guardian) -> Conversation:
+    """The guardian's conversation with the school, created on first use."""
+    return _get_or_insert(
+        session,
+        lambda: session.exec(select(Conversation).where(Conversation.guardian_id == guardian.id)).first(),
+        lambda: Conversation(school_id=guardian.school_id, guardian_id=guardian.id),
+    )
+
+
+def insert_message_once(session: Session, message: Message) -> bool:
+    """Insert a message unless one with the same provider sid exists; True if inserted."""
+    try:
+        with session.begin_nested():
+            session.add(message)
+        return True
+    except IntegrityError:
+        return False
+
+
+def message_by_sid(session: Session, provider_sid: str) -> Message | None:
+    """The message Twilio knows by this sid."""
+    return session.exec(select(Message).where(Message.provider_sid == provider_sid)).first()
+
+
+def claim_message(session: Session, message_id: int, from_status: str, to_status: str) -> bool:
+    """Move a message from one status to another atomically; False if someone else did first.
+
+    This compare-and-set is what makes a job that runs twice send once.
+    """
+    result = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == from_status)
+        .values(status=to_status, status_updated_at=utcnow())
+    )
+    return result.rowcount == 1

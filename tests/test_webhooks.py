@@ -1,0 +1,266 @@
+"""The inbound webhook and the status callback, through signed requests on PostgreSQL + Redis."""
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlmodel import select
+
+from storage.models import Guardian, Message
+from tests.conftest import post_signed, run_jobs
+from tests.factories import make_guardian, make_school
+
+SCHOOL_NUMBER = "+447700900500"
+PARENT = "+447700900501"
+
+
+def sid(prefix: str = "SM") -> str:
+    return prefix + uuid.uuid4().hex
+
+
+def inbound(body: str, sender: str = PARENT, to: str = SCHOOL_NUMBER, **extra) -> dict:
+    params = {"MessageSid": sid(), "AccountSid": "AC" + "a" * 32, "From": sender, "To": to,
+              "Body": body, "NumMedia": "0"}
+    params.update(extra)
+    return params
+
+
+@pytest.fixture
+def school(db):
+    school = make_school(db, phone=SCHOOL_NUMBER)
+    db.commit()
+    return school
+
+
+@pytest.fixture
+def parent(db, school):
+    guardian = make_guardian(db, school, PARENT, name="María García", language="es")
+    db.commit()
+    return guardian
+
+
+def messages(db) -> list[Message]:
+    db.expire_all()
+    return db.exec(select(Message).order_by(Message.id)).all()
+
+
+def test_valid_request_is_stored_untouched_and_answered_with_empty_twiml(app, db, parent):
+    body = "Hola, mi hijo tuvo un día difícil en la escuela. ¿Podemos hablar mañana?"
+    response = post_signed(app, "/twilio/messages", inbound(body))
+    assert response.status_code == 200
+    assert response.mimetype == "text/xml"
+    assert response.get_data(as_text=True).endswith("<Response/>")
+    [message] = messages(db)
+    assert message.body == body
+    assert (message.direction, message.channel, message.guardian_id) == ("inbound", "sms", parent.id)
+    assert message.language == "es" and message.language_confidence > 0.5
+    assert message.translation_status == "pending"  # translation is a job, not done in the request
+
+
+@pytest.mark.parametrize("signature", ["", "bm90IGEgc2lnbmF0dXJl", None])
+def test_missing_or_wrong_signature_is_refused_and_nothing_stored(app, db, parent, signature):
+    params = inbound("Hola")
+    if signature is None:  # a real signature, but made with another account's token
+        response = post_signed(app, "/twilio/messages", params, token="someone-elses-token")
+    else:
+        response = post_signed(app, "/twilio/messages", params, signature=signature)
+    assert response.status_code == 403
+    assert messages(db) == []
+
+
+def test_signature_over_a_tampered_body_is_refused(app, db, parent):
+    params = inbound("Hola")
+    from bot.signature import sign
+    from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+
+    signature = sign(PUBLIC_BASE_URL + "/twilio/messages", params, AUTH_TOKEN)
+    params["Body"] = "Something else"
+    response = post_signed(app, "/twilio/messages", params, signature=signature)
+    assert response.status_code == 403
+    assert messages(db) == []
+
+
+def test_signature_uses_public_base_url_not_the_proxied_request_url(app, db, parent):
+    # Behind a proxy the request arrives as http://internal:8000; Twilio signed the public URL.
+    from bot.signature import sign
+    from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+
+    params = inbound("Hola")
+    signature = sign(PUBLIC_BASE_URL + "/twilio/messages", params, AUTH_TOKEN)
+    response = app.test_client().post("/twilio/messages", data=params, base_url="http://internal:8000",
+                                      headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    assert len(messages(db)) == 1
+
+
+def test_five_retries_of_one_message_store_one_row(app, db, parent):
+    params = inbound("¿Mañana hay clase?")
+    for _ in range(5):
+        assert post_signed(app, "/twilio/messages", params).status_code == 200
+    assert len(messages(db)) == 1
+
+
+def test_five_concurrent_retries_from_an_unknown_number_store_one_row_and_one_contact(app, db, school):
+    params = inbound("Hello, I am Zain's uncle, who do I speak to?", sender="+447700900777")
+    with ThreadPoolExecutor(5) as pool:
+        codes = list(pool.map(lambda _: post_signed(app, "/twilio/messages", params).status_code, range(5)))
+    assert codes == [200] * 5
+    assert len(messages(db)) == 1
+    assert len(db.exec(select(Guardian).where(Guardian.phone == "+447700900777")).all()) == 1
+
+
+def test_whatsapp_sender_is_parsed_and_national_format_normalised(app, db, parent):
+    post_signed(app, "/twilio/messages", inbound("Dziękuję bardzo za informację o spotkaniu.",
+                                               sender="whatsapp:+447700900501", to=f"whatsapp:{SCHOOL_NUMBER}",
+                                               ProfileName="Maria", WaId="447700900501"))
+    post_signed(app, "/twilio/messages", inbound("Gracias", sender="07700 900501"))
+    first, second = messages(db)
+    assert first.channel == "whatsapp" and second.channel == "sms"
+    assert first.guardian_id == second.guardian_id == parent.id
+
+
+def test_unknown_sender_lands_in_the_inbox_as_unknown_contact(app, db, school):
+    post_signed(app, "/twilio/messages", inbound("Hello, this is Zain's grandmother.", sender="+447700900888"))
+    [message] = messages(db)
+    guardian = db.get(Guardian, message.guardian_id)
+    assert guardian.known is False and guardian.school_id == school.id
+
+
+def test_message_to_a_number_no_school_uses_is_refused_clearly(app, db, school):
+    response = post_signed(app, "/twilio/messages", inbound("Hola", to="+447700900999"))
+    assert response.status_code == 404
+    assert "no school uses" in response.get_data(as_text=True)
+    assert messages(db) == []
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"MessageSid": "not-a-sid"}, "MessageSid"),
+    ({"From": ""}, "From and To"),
+    ({"From": "not a phone"}, "From:"),
+    ({"Body": "x" * 1601}, "longer than 1600"),
+    ({"NumMedia": "11"}, "NumMedia"),
+    ({"NumMedia": "lots"}, "NumMedia"),
+])
+def test_malformed_payloads_get_a_clear_400_and_store_nothing(app, db, parent, change, reason):
+    params = inbound("Hola")
+    params.update(change)
+    response = post_signed(app, "/twilio/messages", params)
+    assert response.status_code == 400
+    assert reason in response.get_data(as_text=True)
+    assert messages(db) == []
+
+
+def test_oversized_request_is_refused_before_parsing(app, db, parent):
+    params = inbound("Hola", Padding="x" * (app.config["MAX_CONTENT_LENGTH"] + 1))
+    response = post_signed(app, "/twilio/messages", params)
+    assert response.status_code == 413
+    assert messages(db) == []
+
+
+def test_media_items_are_recorded(app, db, parent):
+    params = inbound("", NumMedia="2", MediaUrl0="https://api.twilio.com/m/0", MediaContentType0="image/jpeg",
+                     MediaUrl1="https://api.twilio.com/m/1", MediaContentType1="application/pdf")
+    assert post_signed(app, "/twilio/messages", params).status_code == 200
+    [message] = messages(db)
+    assert message.num_media == 2 and message.media[1]["content_type"] == "application/pdf"
+
+
+def test_stop_opts_out_confirms_in_their_language_and_blocks_later_replies(app, db, school, parent):
+    from bot.outbound import enqueue_delivery, queue_staff_reply
+    from storage.db import session_scope
+    from storage.models import Conversation
+
+    assert post_signed(app, "/twilio/messages", inbound("BAJA")).status_code == 200
+    run_jobs(app)
+    db.expire_all()
+    guardian = db.get(Guardian, parent.id)
+    assert guardian.opted_out and guardian.opted_out_at is not None
+    stop, confirmation = messages(db)
+    assert stop.kind == "keyword"
+    assert confirmation.template_key == "optout.confirm" and confirmation.language == "es"
+    assert confirmation.status == "delivered"  # the one message an opt-out still gets
+
+    with app.app_context(), session_scope() as session:
+        conversation = session.exec(select(Conversation).where(Conversation.guardian_id == parent.id)).one()
+        reply = queue_staff_reply(session, session.get(Guardian, parent.id), conversation, school, None,
+                                  "Thank you for your message.")
+    with app.app_context():
+        enqueue_delivery(reply.id)
+    run_jobs(app)
+    assert db.get(Message, reply.id).status == "blocked"
+    assert db.get(Message, reply.id).provider_sid is None
+
+
+def test_start_opts_back_in(app, db, parent):
+    post_signed(app, "/twilio/messages", inbound("STOP"))
+    post_signed(app, "/twilio/messages", inbound("START"))
+    run_jobs(app)
+    db.expire_all()
+    assert db.get(Guardian, parent.id).opted_out is False
+    assert [m.template_key for m in messages(db) if m.direction == "outbound"] == ["optout.confirm", "optin.confirm"]
+
+
+def test_stop_inside_a_sentence_is_a_message_not_an_opt_out(app, db, parent):
+    post_signed(app, "/twilio/messages", inbound("Please stop giving him homework on Fridays"))
+    db.expire_all()
+    assert db.get(Guardian, parent.id).opted_out is False
+    assert messages(db)[0].kind == "text"
+
+
+def test_short_reply_is_read_in_the_parents_known_language(app, db, school):
+    make_guardian(db, school, "+447700900502", language="pl")
+    db.commit()
+    post_signed(app, "/twilio/messages", inbound("ok dzięki", sender="+447700900502"))
+    assert messages(db)[0].language == "pl"
+
+
+def _sent_message(db, parent, sid_: str, status: str = "sent") -> Message:
+    from storage.models import Conversation
+
+    conversation = db.exec(select(Conversation).where(Conversation.guardian_id == parent.id)).one()
+    message = Message(school_id=parent.school_id, conversation_id=conversation.id, guardian_id=parent.id,
+                      direction="outbound", channel="sms", kind="staff_reply", body="Hello",
+                      translation="Hola", provider_sid=sid_, status=status)
+    db.add(message)
+    db.commit()
+    return message
+
+
+def test_status_callbacks_out_of_order_keep_the_furthest_status(app, db, parent):
+    message = _sent_message(db, parent, sid())
+    for status in ["delivered", "sent", "queued"]:
+        response = post_signed(app, "/twilio/status", {"MessageSid": message.provider_sid, "MessageStatus": status})
+        assert response.status_code == 200
+    db.expire_all()
+    assert db.get(Message, message.id).status == "delivered"
+    post_signed(app, "/twilio/status", {"MessageSid": message.provider_sid, "MessageStatus": "read"})
+    db.expire_all()
+    assert db.get(Message, message.id).status == "read"
+
+
+def test_status_callback_21610_marks_the_guardian_opted_out(app, db, parent):
+    message = _sent_message(db, parent, sid())
+    post_signed(app, "/twilio/status", {"MessageSid": message.provider_sid, "MessageStatus": "failed",
+                                        "ErrorCode": "21610"})
+    db.expire_all()
+    assert db.get(Message, message.id).status == "failed"
+    assert db.get(Message, message.id).error_code == 21610
+    assert db.get(Guardian, parent.id).opted_out is True
+
+
+def test_status_callback_must_be_signed(app, db, parent):
+    message = _sent_message(db, parent, sid())
+    response = post_signed(app, "/twilio/status", {"MessageSid": message.provider_sid, "MessageStatus": "failed"},
+                           signature="")
+    assert response.status_code == 403
+    db.expire_all()
+    assert db.get(Message, message.id).status == "sent"
+
+
+def test_status_callback_for_an_unknown_sid_changes_nothing(app, db, parent):
+    message = _sent_message(db, parent, sid())
+    response = post_signed(app, "/twilio/status", {"MessageSid": sid(), "MessageStatus": "failed"})
+    assert response.status_code == 200
+    db.expire_all()
+    assert db.get(Message, message.id).status == "sent"

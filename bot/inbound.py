@@ -158,6 +158,14 @@ def _apply_keyword(session, keyword, guardian: Guardian, conversation: Conversat
         key = "help.reply"
     if channel == "sms" and keyword.twilio_default and current_app.extensions["channel"].handles_sms_keywords:
         return None  # Twilio has already answered its own keyword on SMS (and would refuse ours)
-    language = keyword.language if keyword.language not in (None, "en") else None
-    return queue_catalogue_message(session, guardian, conversation, school, key,
-                                   language=language, school=school.name)
+    return queue_catalogue_message(session, guardian, conversation, school, key, {"school": school.name},
+                                   language=_reply_language(keyword, guardian))
+
+
+def _reply_language(keyword, guardian: Guardian) -> str | None:
+    # A keyword in a language of its own ("BAJA") is answered in that language; a global one
+    # ("STOP"), or one the guardian's known language shares, in the language we know them by.
+    own = [language for language in keyword.languages if language != "en"]
+    if not own or guardian.preferred_language in own:
+        return None
+    return keyword.language or own[0]

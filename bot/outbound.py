@@ -53,7 +53,7 @@ def queue_message(session: Session, guardian: Guardian, conversation: Conversati
 
 
 def queue_catalogue_message(session: Session, guardian: Guardian, conversation: Conversation,
-                            school: School, key: str, language: str | None = None, **values) -> Message:
+                            school: School, key: str, values: dict, language: str | None = None) -> Message:
     """Store a system message from templates_i18n, rendered in the guardian's language."""
     language = language or parent_language(guardian, school)
     rendering = render_catalogue(key, language, values, current_app.extensions["translator"])

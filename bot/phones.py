@@ -22,8 +22,8 @@ def normalise_phone(raw: str, region: str = "GB") -> str:
     """Return `raw` as E.164, reading national formats in `region`; raise InvalidPhoneNumber."""
     try:
         parsed = phonenumbers.parse(raw.strip(), region)
-    except phonenumbers.NumberParseException as error:
-        raise InvalidPhoneNumber(f"not a phone number ({error.error_type.name.lower()})") from None
+    except phonenumbers.NumberParseException:
+        raise InvalidPhoneNumber("not a phone number") from None
     if not phonenumbers.is_possible_number(parsed):
         raise InvalidPhoneNumber("not a possible phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -91,6 +91,7 @@ def make_app(pg_url):
 
     yield factory
     for built in _apps.values():
+        built.extensions["translator"].close()  # stops Apertium pipelines
         built.extensions["db_engine"].dispose()
     _apps.clear()
 

@@ -80,6 +80,7 @@ def test_reply_is_sent_to_twilio_in_spanish_with_the_right_numbers(twilio_app, d
     body = request.form["Body"][0]
     assert "Gracias" in body or "gracias" in body
     assert request.form["StatusCallback"] == ["https://bot.school.example/twilio/status"]
+    db.expire_all()
     message = db.get(Message, message_id)
     assert message.provider_sid.startswith("SM") and message.status == "queued"
     assert message.translation == body and message.translation_engine == "apertium"
@@ -101,6 +102,7 @@ def test_a_delivery_job_run_twice_sends_once(twilio_app, db, prism):
         enqueue_delivery(message_id)  # the same job again, as a retry or the sweep would
     run_jobs(twilio_app)
     assert len(prism.requests) == 1
+    db.expire_all()
     assert db.get(Message, message_id).status == "queued"
 
 
@@ -110,6 +112,7 @@ def test_stop_then_reply_sends_nothing_to_twilio(twilio_app, db, prism):
     message_id = staff_reply(twilio_app, guardian.id, "Are you coming to the review?")
     run_jobs(twilio_app)
     assert prism.requests == []  # Twilio answers its own STOP on SMS; our reply is blocked
+    db.expire_all()
     assert db.get(Message, message_id).status == "blocked"
 
 
@@ -136,6 +139,7 @@ def test_permanent_errors_are_recorded_and_transient_ones_retried(app, db, code,
         run_jobs(app)
     finally:
         app.extensions["channel"] = real
+    db.expire_all()
     message = db.get(Message, message_id)
     assert message.error_code == code
     assert failing.calls == 1

@@ -36,9 +36,9 @@ def start_prism(log_path: Path, timeout: float = 90) -> tuple[subprocess.Popen, 
     if not SPEC.exists():
         raise RuntimeError(f"Twilio's spec is missing at {SPEC}")
     port = free_port()
-    log = open(log_path, "w")
-    process = subprocess.Popen([str(PRISM_BIN), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)],
-                               stdout=log, stderr=subprocess.STDOUT)
+    with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen([str(PRISM_BIN), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)],
+                                   stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if "Prism is listening" in log_path.read_text(errors="replace"):

@@ -25,6 +25,11 @@ class School(SQLModel, table=True):
     timezone: str = "Europe/London"
     default_region: str = "GB"
     staff_language: str = "en"
+    # Local hours between which non-urgent messages wait (20:00–08:00 by default).
+    quiet_start_hour: int = 20
+    quiet_end_hour: int = 8
+    # The reminder plan: [{"kind": ..., "days_before": N, "hour": H}], school-local hours.
+    reminder_plan: Optional[list] = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -63,6 +68,9 @@ class Guardian(SQLModel, table=True):
     opted_out: bool = False
     opted_out_at: Optional[datetime] = None
     last_inbound_at: Optional[datetime] = None  # opens WhatsApp's 24-hour session window
+    # A guardian's own quiet hours (e.g. a night-shift worker), overriding the school's.
+    quiet_start_hour: Optional[int] = None
+    quiet_end_hour: Optional[int] = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -125,9 +133,75 @@ class Message(SQLModel, table=True):
     error_code: Optional[int] = None
     error_message: Optional[str] = None
     staff_author_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
+    urgent: bool = False  # staff may bypass quiet hours
+    not_before: Optional[datetime] = None  # held until then (quiet hours)
+    failover_of_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    content_sid: Optional[str] = None  # approved WhatsApp template used outside the 24-hour window
     created_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: Optional[datetime] = None
     status_updated_at: Optional[datetime] = None
+
+
+class Review(SQLModel, table=True):
+    """A SEND review meeting for a child (SEN support review, EHCP annual review, other)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    starts_at: datetime = Field(index=True)
+    kind: str = "sen_support"  # sen_support | ehcp_annual | other
+    location: Optional[str] = None  # a room, or a phone/video call link
+    status: str = "scheduled"  # scheduled | cancelled | held
+    created_by_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Reminder(SQLModel, table=True):
+    """One planned message about a review to one guardian. The database is the schedule."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    guardian_id: int = Field(foreign_key="guardian.id", index=True)
+    kind: str  # contribution_request | reminder (see the school's reminder plan)
+    due_at: datetime = Field(index=True)
+    status: str = Field(default="planned", index=True)  # planned | queued | sent | skipped | cancelled
+    status_note: Optional[str] = None
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FlowRun(SQLModel, table=True):
+    """A guided question flow in progress with one guardian (at most one active each)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    guardian_id: int = Field(foreign_key="guardian.id", index=True)
+    review_id: Optional[int] = Field(default=None, foreign_key="review.id", index=True)
+    flow_id: str
+    language: str
+    state: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="active", index=True)  # active | paused | completed | expired | cancelled
+    started_by_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
+    started_at: datetime = Field(default_factory=utcnow)
+    last_activity_at: datetime = Field(default_factory=utcnow)
+    chaser_sent_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+
+
+class FlowAnswer(SQLModel, table=True):
+    """One answer in a flow: the parent's own message (original + translation) and its value."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    flow_run_id: int = Field(foreign_key="flowrun.id", index=True)
+    review_id: Optional[int] = Field(default=None, foreign_key="review.id", index=True)
+    guardian_id: int = Field(foreign_key="guardian.id")
+    step_id: str
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    value: Optional[str] = Field(default=None, sa_column=Column(Text))  # choice key, number, yes/no, text
+    status: str = "answered"  # answered | skipped | not_understood
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class AuditEvent(SQLModel, table=True):

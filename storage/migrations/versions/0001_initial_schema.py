@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:24:06.014137
+Create Date: 2026-11-23
 """
 from alembic import op
 import sqlalchemy as sa
@@ -23,6 +23,9 @@ def upgrade() -> None:
     sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('default_region', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('staff_language', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('quiet_start_hour', sa.Integer(), nullable=False),
+    sa.Column('quiet_end_hour', sa.Integer(), nullable=False),
+    sa.Column('reminder_plan', sa.JSON(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -47,6 +50,8 @@ def upgrade() -> None:
     sa.Column('opted_out', sa.Boolean(), nullable=False),
     sa.Column('opted_out_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('last_inbound_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('quiet_start_hour', sa.Integer(), nullable=True),
+    sa.Column('quiet_end_hour', sa.Integer(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -108,6 +113,49 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['guardian_id'], ['guardian.id'], ),
     sa.PrimaryKeyConstraint('guardian_id', 'child_id')
     )
+    op.create_table('review',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('child_id', sa.Integer(), nullable=False),
+    sa.Column('starts_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('location', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['child_id'], ['child.id'], ),
+    sa.ForeignKeyConstraint(['created_by_id'], ['staffuser.id'], ),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_review_child_id'), 'review', ['child_id'], unique=False)
+    op.create_index(op.f('ix_review_school_id'), 'review', ['school_id'], unique=False)
+    op.create_index(op.f('ix_review_starts_at'), 'review', ['starts_at'], unique=False)
+    op.create_table('flowrun',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('guardian_id', sa.Integer(), nullable=False),
+    sa.Column('review_id', sa.Integer(), nullable=True),
+    sa.Column('flow_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('language', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('state', sa.JSON(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('started_by_id', sa.Integer(), nullable=True),
+    sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_activity_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('chaser_sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['guardian_id'], ['guardian.id'], ),
+    sa.ForeignKeyConstraint(['review_id'], ['review.id'], ),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
+    sa.ForeignKeyConstraint(['started_by_id'], ['staffuser.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_flowrun_guardian_id'), 'flowrun', ['guardian_id'], unique=False)
+    op.create_index(op.f('ix_flowrun_review_id'), 'flowrun', ['review_id'], unique=False)
+    op.create_index(op.f('ix_flowrun_school_id'), 'flowrun', ['school_id'], unique=False)
+    op.create_index(op.f('ix_flowrun_status'), 'flowrun', ['status'], unique=False)
     op.create_table('message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),
@@ -132,10 +180,15 @@ def upgrade() -> None:
     sa.Column('error_code', sa.Integer(), nullable=True),
     sa.Column('error_message', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('staff_author_id', sa.Integer(), nullable=True),
+    sa.Column('urgent', sa.Boolean(), nullable=False),
+    sa.Column('not_before', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('failover_of_id', sa.Integer(), nullable=True),
+    sa.Column('content_sid', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('status_updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversation.id'], ),
+    sa.ForeignKeyConstraint(['failover_of_id'], ['message.id'], ),
     sa.ForeignKeyConstraint(['guardian_id'], ['guardian.id'], ),
     sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
     sa.ForeignKeyConstraint(['staff_author_id'], ['staffuser.id'], ),
@@ -146,16 +199,74 @@ def upgrade() -> None:
     op.create_index(op.f('ix_message_created_at'), 'message', ['created_at'], unique=False)
     op.create_index(op.f('ix_message_guardian_id'), 'message', ['guardian_id'], unique=False)
     op.create_index(op.f('ix_message_school_id'), 'message', ['school_id'], unique=False)
+    op.create_table('flowanswer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('flow_run_id', sa.Integer(), nullable=False),
+    sa.Column('review_id', sa.Integer(), nullable=True),
+    sa.Column('guardian_id', sa.Integer(), nullable=False),
+    sa.Column('step_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=True),
+    sa.Column('value', sa.Text(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['flow_run_id'], ['flowrun.id'], ),
+    sa.ForeignKeyConstraint(['guardian_id'], ['guardian.id'], ),
+    sa.ForeignKeyConstraint(['message_id'], ['message.id'], ),
+    sa.ForeignKeyConstraint(['review_id'], ['review.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_flowanswer_flow_run_id'), 'flowanswer', ['flow_run_id'], unique=False)
+    op.create_index(op.f('ix_flowanswer_review_id'), 'flowanswer', ['review_id'], unique=False)
+    op.create_table('reminder',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('review_id', sa.Integer(), nullable=False),
+    sa.Column('guardian_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('due_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('status_note', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('message_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['guardian_id'], ['guardian.id'], ),
+    sa.ForeignKeyConstraint(['message_id'], ['message.id'], ),
+    sa.ForeignKeyConstraint(['review_id'], ['review.id'], ),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_reminder_due_at'), 'reminder', ['due_at'], unique=False)
+    op.create_index(op.f('ix_reminder_guardian_id'), 'reminder', ['guardian_id'], unique=False)
+    op.create_index(op.f('ix_reminder_review_id'), 'reminder', ['review_id'], unique=False)
+    op.create_index(op.f('ix_reminder_school_id'), 'reminder', ['school_id'], unique=False)
+    op.create_index(op.f('ix_reminder_status'), 'reminder', ['status'], unique=False)
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_index(op.f('ix_reminder_status'), table_name='reminder')
+    op.drop_index(op.f('ix_reminder_school_id'), table_name='reminder')
+    op.drop_index(op.f('ix_reminder_review_id'), table_name='reminder')
+    op.drop_index(op.f('ix_reminder_guardian_id'), table_name='reminder')
+    op.drop_index(op.f('ix_reminder_due_at'), table_name='reminder')
+    op.drop_table('reminder')
+    op.drop_index(op.f('ix_flowanswer_review_id'), table_name='flowanswer')
+    op.drop_index(op.f('ix_flowanswer_flow_run_id'), table_name='flowanswer')
+    op.drop_table('flowanswer')
     op.drop_index(op.f('ix_message_school_id'), table_name='message')
     op.drop_index(op.f('ix_message_guardian_id'), table_name='message')
     op.drop_index(op.f('ix_message_created_at'), table_name='message')
     op.drop_index(op.f('ix_message_conversation_id'), table_name='message')
     op.drop_table('message')
+    op.drop_index(op.f('ix_flowrun_status'), table_name='flowrun')
+    op.drop_index(op.f('ix_flowrun_school_id'), table_name='flowrun')
+    op.drop_index(op.f('ix_flowrun_review_id'), table_name='flowrun')
+    op.drop_index(op.f('ix_flowrun_guardian_id'), table_name='flowrun')
+    op.drop_table('flowrun')
+    op.drop_index(op.f('ix_review_starts_at'), table_name='review')
+    op.drop_index(op.f('ix_review_school_id'), table_name='review')
+    op.drop_index(op.f('ix_review_child_id'), table_name='review')
+    op.drop_table('review')
     op.drop_table('guardianchild')
     op.drop_index(op.f('ix_conversation_school_id'), table_name='conversation')
     op.drop_index(op.f('ix_conversation_last_message_at'), table_name='conversation')

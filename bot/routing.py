@@ -1,0 +1,181 @@
+"""Which channel a message goes by, and where it goes when that channel fails (pure functions).
+
+WhatsApp only takes free text within 24 hours of the parent's last message; outside that
+window it needs a template Meta has approved, and a message a parent cannot receive there
+should still reach them by SMS. Nothing here sends: the caller stores the route on the
+message and, for a failover, queues a new message with `failover_of_id` pointing at the old.
+
+Approved WhatsApp templates are configured as a JSON object in `WHATSAPP_TEMPLATES` (an
+environment variable or app config value), template key → language → content SID:
+
+    WHATSAPP_TEMPLATES='{"review.reminder": {"en": "HX0123…", "pl": "HX4567…"},
+                         "review.contribution_request": {"en": "HX89ab…"}}'
+
+Template keys are the catalogue keys of templates_i18n; languages are the codes guardians'
+`preferred_language` uses ("pl", "pt-BR"; "pt-BR" falls back to "pt"); SIDs are "HX" and 32
+hex digits. A language without an approved template means: send by SMS, never in English.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Mapping
+
+from bot.quiet_hours import require_aware
+
+SESSION_WINDOW = timedelta(hours=24)
+# A message queued at 23h55 may leave after the window shuts; treating the last minutes as
+# closed avoids a 63016 and the failover round trip it costs.
+SESSION_SAFETY_MARGIN = timedelta(minutes=10)
+# Voice calls are not built yet: a "voice" route is delivered by SMS (see deliverable_route).
+VOICE_AVAILABLE = False
+FAILED_STATUSES = frozenset({"failed", "undelivered"})
+# The family (or their number) said no: failing over would go around their choice.
+NEVER_FAIL_OVER = frozenset({21610, 63014, 30004, 21211, 21608, 21408})
+# The provider was busy: the same route later is right, not another channel.
+RETRY_SAME_ROUTE = frozenset({21611, 30001, 20429, 429})
+# SMS could not reach the handset; a phone call might (a landline, a phone out of signal).
+SMS_UNREACHABLE = frozenset({21614, 30003, 30005, 30006, 30007, 30008})
+_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+
+ERROR_EXPLANATIONS = {
+    21211: "The phone number is not a valid number. Check it with the family.",
+    21408: "The school's account is not allowed to send to this country.",
+    21608: "The number is not verified on the school's trial account, so nothing can be sent to it.",
+    21610: "The parent opted out by replying STOP. Nothing more will be sent until they reply START.",
+    21611: "Too many messages were waiting to go out from the school's number. It will be tried again.",
+    21614: "The number is not a mobile phone, so it cannot receive texts.",
+    30001: "Too many messages were waiting to go out from the school's number. It will be tried again.",
+    30003: "The parent's phone was switched off or out of signal.",
+    30004: "The parent's phone or network blocked the message.",
+    30005: "The mobile network does not know this number: it may no longer be in use.",
+    30006: "The number is a landline, or its network cannot receive texts.",
+    30007: "The mobile network filtered the message as unwanted.",
+    30008: "The mobile network could not deliver the message and gave no reason.",
+    63003: "The number is not on WhatsApp.",
+    63014: "The parent has blocked the school on WhatsApp.",
+    63016: "The parent has not written on WhatsApp in the last 24 hours, so WhatsApp only "
+           "allows an approved template message.",
+    63024: "The number cannot receive WhatsApp messages.",
+    429: "Too many messages were being sent at once. It will be tried again.",
+    20429: "Too many messages were being sent at once. It will be tried again.",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to send one message: "whatsapp", "sms" or "voice"; `use_template` = WhatsApp content SID."""
+
+    channel: str
+    use_template: bool
+    reason: str
+
+
+def in_session_window(last_inbound_at: datetime | None, now_utc: datetime) -> bool:
+    """Whether WhatsApp still accepts free text (the parent wrote within the last 24 hours)."""
+    if last_inbound_at is None:
+        return False
+    elapsed = require_aware(now_utc, "now_utc") - require_aware(last_inbound_at, "last_inbound_at")
+    return elapsed < SESSION_WINDOW - SESSION_SAFETY_MARGIN
+
+
+def choose_route(preferred_channel: str, last_inbound_at: datetime | None, now_utc: datetime,
+                 template_available: bool, whatsapp_capable_sender: bool) -> Route:
+    """The route for a guardian's next message, from their preference and WhatsApp's rules."""
+    if preferred_channel == "voice":
+        return Route("voice", False, "The family prefers phone calls (sent by SMS until calls exist).")
+    if preferred_channel != "whatsapp":
+        reason = "The family prefers SMS." if preferred_channel == "sms" else (
+            f"Unknown channel preference {preferred_channel!r}: sent by SMS.")
+        return Route("sms", False, reason)
+    if not whatsapp_capable_sender:
+        return Route("sms", False, "The school has no WhatsApp number: sent by SMS.")
+    if in_session_window(last_inbound_at, now_utc):
+        return Route("whatsapp", False, "The parent wrote on WhatsApp within 24 hours.")
+    if template_available:
+        return Route("whatsapp", True, "Outside WhatsApp's 24-hour window: using an approved template.")
+    return Route("sms", False, "Outside WhatsApp's 24-hour window and no approved template "
+                               "in the family's language: sent by SMS.")
+
+
+def deliverable_route(route: Route, voice_available: bool = VOICE_AVAILABLE) -> Route:
+    """The route a message can actually take today: "voice" becomes SMS until calls exist."""
+    if route.channel == "voice" and not voice_available:
+        return Route("sms", False, "Phone calls are not available yet: sent by SMS.")
+    return route
+
+
+def is_transient(error_code: int | None) -> bool:
+    """Whether the provider was only busy: retry the same route later, no failover."""
+    return error_code in RETRY_SAME_ROUTE
+
+
+def failover_after(route: Route, error_code: int | None, status: str,
+                   voice_available: bool = VOICE_AVAILABLE) -> Route | None:
+    """The next route after a failed delivery, or None: stop (and tell staff, unless transient).
+
+    Never around an opt-out (21610), a WhatsApp block (63014) or a number that is invalid
+    everywhere. WhatsApp failures go to SMS; SMS failures reaching no handset go to a call
+    where calls exist; a call that fails has nowhere left to go.
+    """
+    if status not in FAILED_STATUSES or error_code in NEVER_FAIL_OVER or is_transient(error_code):
+        return None
+    what = f" ({explain_error(error_code).rstrip('.')})" if error_code else ""
+    if route.channel == "whatsapp":
+        return Route("sms", False, f"WhatsApp did not deliver it{what}: sent by SMS instead.")
+    if route.channel == "sms" and voice_available and (error_code is None or error_code in SMS_UNREACHABLE):
+        return Route("voice", False, f"The text did not arrive{what}: phoning instead.")
+    return None
+
+
+def explain_error(code: int | None) -> str:
+    """A Twilio error code in plain words for the SEND team."""
+    if code is None:
+        return "No reason was given."
+    return ERROR_EXPLANATIONS.get(code, f"Twilio reported error {code}, which the bot does not know: "
+                                        "check the number with the family.")
+
+
+def parse_whatsapp_templates(raw: str | Mapping | None) -> dict[str, dict[str, str]]:
+    """Validate the WHATSAPP_TEMPLATES setting (JSON text, or already parsed); empty if unset."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"WHATSAPP_TEMPLATES is not valid JSON: {error.msg}") from None
+    if not isinstance(raw, Mapping):
+        raise ValueError("WHATSAPP_TEMPLATES must be an object: template key -> language -> content SID")
+    config: dict[str, dict[str, str]] = {}
+    for key, languages in raw.items():
+        if not isinstance(languages, Mapping):
+            raise ValueError(f"WHATSAPP_TEMPLATES[{key!r}] must map languages to content SIDs")
+        for language, sid in languages.items():
+            if not isinstance(sid, str) or not _CONTENT_SID.fullmatch(sid):
+                raise ValueError(f"WHATSAPP_TEMPLATES[{key!r}][{language!r}] is not a content SID "
+                                 "(HX followed by 32 hex digits)")
+        config[key] = {_normalise_language(language): sid for language, sid in languages.items()}
+    return config
+
+
+def templates_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, dict[str, str]]:
+    """The WhatsApp templates configured in the WHATSAPP_TEMPLATES environment variable."""
+    return parse_whatsapp_templates(environ.get("WHATSAPP_TEMPLATES"))
+
+
+def template_for(config: Mapping[str, Mapping[str, str]], key: str, language: str | None) -> str | None:
+    """The approved content SID for a template in a language ("pt-BR" falls back to "pt")."""
+    if not language or key not in config:
+        return None
+    language = _normalise_language(language)
+    by_language = config[key]
+    return by_language.get(language) or by_language.get(language.split("-")[0])
+
+
+def _normalise_language(language: str) -> str:
+    parts = language.replace("_", "-").split("-")
+    return "-".join([parts[0].lower()] + [part.upper() if len(part) == 2 else part for part in parts[1:]])

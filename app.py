@@ -17,6 +17,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(load_settings())
     if test_config:
         app.config.update(test_config)
+    from bot.routing import parse_whatsapp_templates
+
+    # Refuse to start with a malformed template table rather than fail at a parent's message.
+    app.config["WHATSAPP_TEMPLATES"] = parse_whatsapp_templates(app.config.get("WHATSAPP_TEMPLATES"))
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from bot import channels, queue

@@ -28,6 +28,13 @@ _SIMPLE = {
     "APERTIUM_MODES_DIR": "/usr/share/apertium/modes",
     "TRANSLATION_CACHE_TTL": str(7 * 24 * 3600),
     "MAX_WEBHOOK_BYTES": str(64 * 1024),
+    "SEND_RATE_PER_SECOND": "10",        # per sender number (UK long codes ≈ 10/s)
+    "SEND_RATE_BURST": "1",
+    "WHATSAPP_TEMPLATES": None,          # JSON: template key -> language -> content SID (HX...)
+    "WHATSAPP_FAILOVER_MINUTES": "60",   # undelivered on WhatsApp this long -> SMS
+    "DISPATCH_RECOVERY_MINUTES": "15",   # a send cut off this long ago, with no word from Twilio, is retried
+    "FLOW_CHASER_HOURS": "48",           # an unanswered flow question gets one gentle chaser...
+    "FLOW_EXPIRY_HOURS": "120",          # ...and the flow expires this long after the last activity
     "LOG_LEVEL": "INFO",
 }
 
@@ -62,7 +69,10 @@ def load_settings(environ: dict[str, str] | None = None) -> dict:
     if not settings["TWILIO_AUTH_TOKEN"]:
         # The simulator signs its webhook posts exactly as Twilio would, with this token.
         settings["TWILIO_AUTH_TOKEN"] = _instance_secret(instance, "simulator_auth_token")
-    for key in ("LIBRETRANSLATE_TIMEOUT", "TRANSLATION_CACHE_TTL", "MAX_WEBHOOK_BYTES"):
-        settings[key] = float(settings[key]) if key.endswith("TIMEOUT") else int(settings[key])
+    for key in ("LIBRETRANSLATE_TIMEOUT", "SEND_RATE_PER_SECOND", "FLOW_CHASER_HOURS", "FLOW_EXPIRY_HOURS"):
+        settings[key] = float(settings[key])
+    for key in ("TRANSLATION_CACHE_TTL", "MAX_WEBHOOK_BYTES", "SEND_RATE_BURST", "WHATSAPP_FAILOVER_MINUTES",
+                "DISPATCH_RECOVERY_MINUTES"):
+        settings[key] = int(settings[key])
     settings["MAX_CONTENT_LENGTH"] = settings["MAX_WEBHOOK_BYTES"]
     return settings

@@ -58,6 +58,11 @@ class Catalogs:
         """The keywords block of one language ({} when absent)."""
         return self.files.get(normalise_language(lang), {}).get("keywords") or {}
 
+    def answers(self, lang: str) -> dict:
+        """The answers block of one language: answer id -> words ({} when absent)."""
+        block = self.files.get(normalise_language(lang), {}).get("answers")
+        return block if isinstance(block, dict) else {}
+
     def meta(self, lang: str) -> dict | None:
         """The meta block of one language, or None."""
         data = self.files.get(normalise_language(lang))
@@ -192,12 +197,52 @@ def english_name(lang: str) -> str:
     return locale.get_language_name("en") if locale else lang
 
 
+def answer_words(lang: str) -> dict[str, list[str]]:
+    """A language's answer words for question flows: 'yes', 'no', 'skip', 'back', choice ids."""
+    return {str(key): list(words) for key, words in default_catalogs().answers(lang).items()}
+
+
 def validate_catalogs() -> list[str]:
-    """Problems in the catalogues (messages, meta and keywords); [] when all is well."""
+    """Problems in the catalogues (messages, meta, keywords, answer words); [] when all is well."""
     from bot.keywords import keyword_problems  # keywords builds on this module
 
     catalogs = default_catalogs()
-    return catalogs.problems() + keyword_problems(catalogs)
+    return catalogs.problems() + keyword_problems(catalogs) + answer_word_problems(catalogs)
+
+
+def answer_word_problems(catalogs: Catalogs) -> list[str]:
+    """Answer-word blocks that drift from English or would be misread; [] when all is well."""
+    from bot.keywords import KeywordMatcher, normalise_keyword
+
+    matcher = KeywordMatcher(catalogs)
+    english = catalogs.files[SOURCE_LANGUAGE].get("answers")
+    if not isinstance(english, dict) or not english:
+        return [f"{SOURCE_LANGUAGE}.yaml: needs an 'answers' block (answer id -> words)"]
+    found: list[str] = []
+    for lang in catalogs.languages():
+        block = catalogs.files[lang].get("answers")
+        if not isinstance(block, dict):
+            found.append(f"{lang}.yaml: missing 'answers' block (answer id -> words)")
+            continue
+        where = f"{lang}.yaml answers"
+        found += [f"{where}: missing words for {key!r}" for key in english if key not in block]
+        found += [f"{where}: {key!r} is not in en.yaml (unquoted yes/no keys are YAML booleans)"
+                  for key in block if key not in english]
+        seen: dict[str, str] = {}
+        for key, words in block.items():
+            if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+                found.append(f"{where}.{key}: must be a non-empty list of quoted strings")
+                continue
+            for word in words:
+                norm = normalise_keyword(word)
+                if seen.get(norm, key) != key:
+                    found.append(f"{where}.{key} {word!r}: also listed for {seen[norm]!r}")
+                seen.setdefault(norm, key)
+                keyword = matcher.match(word)
+                if keyword and keyword.action != "start":
+                    # The host acts on STOP/HELP before a flow sees the reply: never an answer.
+                    found.append(f"{where}.{key} {word!r}: is a {keyword.action} keyword and would never reach a flow")
+    return found
 
 
 def _full_weekday_date_pattern(locale: Locale) -> str:

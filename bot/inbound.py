@@ -14,7 +14,8 @@ from werkzeug.datastructures import MultiDict
 
 from bot.keywords import match_keyword
 from bot.language import detect
-from bot.outbound import enqueue_delivery, mark_opted_out, queue_catalogue_message
+from bot.delivery import mark_opted_out
+from bot.outbound import enqueue_delivery, queue_catalogue_message
 from bot.phones import InvalidPhoneNumber, parse_address
 from bot.queue import enqueue
 from storage.db import session_scope
@@ -159,7 +160,7 @@ def _apply_keyword(session, keyword, guardian: Guardian, conversation: Conversat
     if channel == "sms" and keyword.twilio_default and current_app.extensions["channel"].handles_sms_keywords:
         return None  # Twilio has already answered its own keyword on SMS (and would refuse ours)
     return queue_catalogue_message(session, guardian, conversation, school, key, {"school": school.name},
-                                   language=_reply_language(keyword, guardian))
+                                   language=_reply_language(keyword, guardian), urgent=True)
 
 
 def _reply_language(keyword, guardian: Guardian) -> str | None:

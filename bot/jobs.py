@@ -9,10 +9,12 @@ from datetime import timedelta
 
 from flask import current_app
 from rq import Retry
+from sqlalchemy import or_
 from sqlmodel import select
 
 from bot.language import detect
-from bot.outbound import deliver, enqueue_delivery
+from bot.delivery import deliver, fail_over
+from bot.outbound import enqueue_delivery
 from bot.queue import enqueue
 from bot.translation import TranslationUnavailable
 from storage.db import session_scope
@@ -61,18 +63,48 @@ def deliver_message(message_id: int) -> None:
 
 
 def sweep_pending() -> dict[str, int]:
-    """Re-enqueue work the database says is still pending (Redis lost it, or was down)."""
-    cutoff = utcnow() - SWEEP_GRACE
+    """Re-enqueue what the database says is still pending; recover sends and deliveries that stalled.
+
+    Redis may have lost jobs (a restart, a flush, an outage): the rows are the truth.
+    """
+    now = utcnow()
+    config = current_app.config
     with session_scope() as session:
         untranslated = session.exec(select(Message.id).where(
             Message.direction == "inbound", Message.translation_status == "pending",
-            Message.created_at < cutoff)).all()
+            Message.created_at < now - SWEEP_GRACE)).all()
+        stalled = _recover_interrupted_sends(session, now - timedelta(minutes=config["DISPATCH_RECOVERY_MINUTES"]))
         unsent = session.exec(select(Message.id).where(
-            Message.status == "outbox", Message.created_at < cutoff)).all()
+            Message.status == "outbox", Message.created_at < now - SWEEP_GRACE,
+            or_(Message.not_before.is_(None), Message.not_before <= now))).all()
+        failovers = _fail_over_silent_whatsapp(session, now - timedelta(minutes=config["WHATSAPP_FAILOVER_MINUTES"]))
     for message_id in untranslated:
         enqueue(translate_message, message_id, retry=TRANSLATION_RETRY)
-    for message_id in unsent:
+    for message_id in [*unsent, *failovers]:
         enqueue_delivery(message_id)
-    if untranslated or unsent:
-        log.info("sweep re-enqueued %d translations and %d deliveries", len(untranslated), len(unsent))
-    return {"translations": len(untranslated), "deliveries": len(unsent)}
+    counts = {"translations": len(untranslated), "deliveries": len(unsent), "recovered_sends": stalled,
+              "failovers": len(failovers)}
+    if any(counts.values()):
+        log.info("sweep: %s", counts)
+    return counts
+
+
+def _recover_interrupted_sends(session, cutoff) -> int:
+    # A worker killed between claiming a message and storing Twilio's answer leaves it in
+    # "dispatching". Twilio reports every message it accepted to the status callback (which
+    # carries our id), so silence this long means it never got there: back to the outbox.
+    stuck = session.exec(select(Message).where(
+        Message.status == "dispatching", Message.provider_sid.is_(None),
+        Message.status_updated_at < cutoff)).all()
+    for message in stuck:
+        message.status, message.status_updated_at = "outbox", utcnow()
+        message.error_message = "The worker stopped while sending; Twilio never reported it, so it was sent again."
+    return len(stuck)
+
+
+def _fail_over_silent_whatsapp(session, cutoff) -> list[int]:
+    # WhatsApp accepted it but never confirmed delivery: the phone may be off WhatsApp.
+    silent = session.exec(select(Message).where(
+        Message.direction == "outbound", Message.channel == "whatsapp",
+        Message.status.in_(["queued", "accepted", "sending", "sent"]), Message.sent_at < cutoff)).all()
+    return [copy for message in silent if (copy := fail_over(session, message, None, "undelivered"))]

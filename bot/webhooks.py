@@ -11,10 +11,10 @@ import logging
 from flask import Blueprint, Response, abort, current_app, request
 
 from bot.inbound import BadWebhook, UnknownSchoolNumber, parse_inbound, receive
-from bot.outbound import apply_status_callback
+from bot.delivery import apply_status_callback, enqueue_failover
 from bot.signature import is_valid_request
 from storage.db import session_scope
-from storage.queries import message_by_sid
+from storage.queries import interrupted_send, message_by_sid
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/twilio")
@@ -63,8 +63,10 @@ def status_callback():
     if error_code is not None and not error_code.isdigit():
         return _plain(400, "Bad request: ErrorCode must be a number.")
     with session_scope() as session:
-        message = message_by_sid(session, sid)
+        message = message_by_sid(session, sid) or interrupted_send(session, request.args.get("m"), sid)
         if message is None:
             return _plain(200, "Unknown message; ignored.")
-        apply_status_callback(session, message, status.lower(), int(error_code) if error_code else None)
+        failover = apply_status_callback(session, message, status.lower(), int(error_code) if error_code else None)
+    if failover is not None:
+        enqueue_failover(failover)
     return _plain(200, "OK")

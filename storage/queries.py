@@ -94,3 +94,18 @@ def claim_message(session: Session, message_id: int, from_status: str, to_status
         .values(status=to_status, status_updated_at=utcnow())
     )
     return result.rowcount == 1
+
+
+def interrupted_send(session: Session, message_id: str | None, provider_sid: str) -> Message | None:
+    """A message whose send was cut off before its sid was stored, now identified by Twilio's callback.
+
+    The status callback URL carries our message id (`?m=`); a row still without a sid takes
+    the sid Twilio reports, so the sweep never sends it a second time.
+    """
+    if not message_id or not message_id.isdigit():
+        return None
+    message = session.get(Message, int(message_id))
+    if message is None or message.provider_sid is not None or message.direction != "outbound":
+        return None
+    message.provider_sid = provider_sid
+    return message

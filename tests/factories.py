@@ -15,7 +15,13 @@ STAFF_PASSWORD = "correct horse battery staple"
 
 def make_school(session: Session, name: str = "Test School", phone: str | None = None,
                 whatsapp: bool = True, **fields) -> School:
-    """A school with one Twilio number (SMS and WhatsApp)."""
+    """A school with one Twilio number (SMS and WhatsApp).
+
+    No quiet hours unless a test asks for them, so a test's result never depends on the hour
+    the suite happens to run at.
+    """
+    fields.setdefault("quiet_start_hour", 0)
+    fields.setdefault("quiet_end_hour", 0)
     school = School(name=name, **fields)
     session.add(school)
     session.flush()

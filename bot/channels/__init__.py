@@ -22,6 +22,17 @@ class OutboundText:
 
 
 @dataclass(frozen=True)
+class OutboundTemplate:
+    """An approved WhatsApp template: content SID plus its numbered variables ("1", "2", ...)."""
+
+    to: str
+    sender: str
+    content_sid: str
+    variables: dict[str, str]
+    status_callback: str | None = None
+
+
+@dataclass(frozen=True)
 class SendResult:
     """What the provider said when it accepted a message."""
 
@@ -48,6 +59,10 @@ class Channel(Protocol):
 
     def send_text(self, message: OutboundText) -> SendResult:
         """Hand one text to the provider; raise ChannelError on failure."""
+        ...
+
+    def send_template(self, message: OutboundTemplate) -> SendResult:
+        """Send an approved WhatsApp template (outside the 24-hour window)."""
         ...
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from bot.channels import OutboundText, SendResult
+from bot.channels import OutboundTemplate, OutboundText, SendResult
 
 
 class SimulatorChannel:
@@ -18,4 +18,8 @@ class SimulatorChannel:
 
     def send_text(self, message: OutboundText) -> SendResult:
         """Accept the message at once, as a phone on the same desk would."""
+        return SendResult(provider_sid="SM" + uuid.uuid4().hex, status="delivered")
+
+    def send_template(self, message: OutboundTemplate) -> SendResult:
+        """Accept a template message at once (the message row holds the rendered text)."""
         return SendResult(provider_sid="SM" + uuid.uuid4().hex, status="delivered")

@@ -1,13 +1,14 @@
 """The Twilio channel: twilio-python's REST client, with errors sorted into retry / don't."""
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit, urlunsplit
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from bot.channels import ChannelError, OutboundText, SendResult
+from bot.channels import ChannelError, OutboundTemplate, OutboundText, SendResult
 
 # Twilio codes that mean "try again later" even though the HTTP status is 4xx.
 TRANSIENT_CODES = {20429, 21611, 30001}
@@ -50,13 +51,20 @@ class TwilioChannel:
 
     def send_text(self, message: OutboundText) -> SendResult:
         """Create the message at Twilio; raise ChannelError (permanent or not) on refusal."""
-        kwargs = {
-            "to": _address(message.to, message.channel),
-            "from_": _address(message.sender, message.channel),
-            "body": message.body,
-        }
-        if message.status_callback:
-            kwargs["status_callback"] = message.status_callback
+        return self._create(to=_address(message.to, message.channel),
+                            from_=_address(message.sender, message.channel),
+                            body=message.body, status_callback=message.status_callback)
+
+    def send_template(self, message: OutboundTemplate) -> SendResult:
+        """Send an approved WhatsApp template by content SID, with its variables as JSON."""
+        return self._create(to=_address(message.to, "whatsapp"), from_=_address(message.sender, "whatsapp"),
+                            content_sid=message.content_sid,
+                            content_variables=json.dumps(message.variables, ensure_ascii=False),
+                            status_callback=message.status_callback)
+
+    def _create(self, **kwargs) -> SendResult:
+        if not kwargs.get("status_callback"):
+            kwargs.pop("status_callback", None)
         try:
             created = self.client.messages.create(**kwargs)
         except TwilioRestException as error:

@@ -23,13 +23,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["WHATSAPP_TEMPLATES"] = parse_whatsapp_templates(app.config.get("WHATSAPP_TEMPLATES"))
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from bot import channels, queue
+    from bot import channels, flow_runs, queue
     from bot.translation import build_translator
     from storage import db
 
     db.init_app(app)
     queue.init_app(app)
     channels.init_app(app)
+    flow_runs.init_app(app)
     app.extensions["translator"] = build_translator(app.config, redis=app.extensions["redis"])
     csrf.init_app(app)
 
@@ -46,4 +47,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     from bot.cli import register_commands
 
     register_commands(app)
+    if not app.testing:
+        _preload_language_models()
     return app
+
+
+def _preload_language_models() -> None:
+    # Loading the detector takes seconds; doing it in the background at start-up keeps the
+    # first parent's webhook well inside Twilio's 15-second limit without delaying start-up.
+    import threading
+
+    from bot.language import preload
+
+    threading.Thread(target=preload, name="preload-language", daemon=True).start()

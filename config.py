@@ -75,4 +75,6 @@ def load_settings(environ: dict[str, str] | None = None) -> dict:
                 "DISPATCH_RECOVERY_MINUTES"):
         settings[key] = int(settings[key])
     settings["MAX_CONTENT_LENGTH"] = settings["MAX_WEBHOOK_BYTES"]
+    settings["SESSION_COOKIE_SAMESITE"] = "Lax"
+    settings["SESSION_COOKIE_SECURE"] = (settings["PUBLIC_BASE_URL"] or "").startswith("https://")
     return settings

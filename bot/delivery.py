@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from bot.channels import ChannelError, OutboundTemplate, OutboundText, get_channel
 from bot.i18n import default_catalogs
+from bot.outbound import DELIVERY_RETRY, enqueue_delivery, render_pending
 from bot.queue import get_queue, get_redis
 from bot.quiet_hours import effective_quiet_hours, next_allowed_time
 from bot.ratelimit import SendRate, acquire, sender_key
@@ -49,6 +50,8 @@ def deliver(message_id: int) -> None:
         if guardian.opted_out and message.template_key not in SENT_DESPITE_OPT_OUT:
             message.status, message.error_message = "blocked", "The parent has opted out (STOP)."
             return
+        if message.translation is None and message.template_key:
+            render_pending(message)  # TranslationFailed propagates: RQ retries later
         hold_until = _hold_until(message, school, guardian, now)
         if hold_until is not None:
             message.not_before = hold_until
@@ -117,7 +120,6 @@ def _rate_limit(sender: str):
 def schedule_delivery(message_id: int, when: datetime) -> None:
     """Run the deliver job at `when` (RQ's scheduler); the sweep is the backstop if Redis forgets."""
     from bot.jobs import deliver_message
-    from bot.outbound import DELIVERY_RETRY
 
     try:
         get_queue().enqueue_at(when, deliver_message, message_id, retry=DELIVERY_RETRY)
@@ -143,7 +145,7 @@ def _send(message_id: int, payload) -> None:
         with session_scope() as session:
             failover = _record_failure(session, session.get(Message, message_id), error)
         if failover is not None:
-            enqueue_failover(failover)
+            enqueue_delivery(failover)
         if not error.permanent:
             raise
         return
@@ -199,13 +201,6 @@ def fail_over(session: Session, message: Message, error_code: int | None, status
     session.add(copy)
     session.flush()
     return copy.id
-
-
-def enqueue_failover(message_id: int) -> None:
-    """Send a failover copy now (it was already due)."""
-    from bot.outbound import enqueue_delivery
-
-    enqueue_delivery(message_id)
 
 
 def apply_status_callback(session: Session, message: Message, status: str, error_code: int | None) -> int | None:

@@ -14,12 +14,13 @@ from werkzeug.datastructures import MultiDict
 
 from bot.keywords import match_keyword
 from bot.language import detect
+from bot import flow_runs
 from bot.delivery import mark_opted_out
 from bot.outbound import enqueue_delivery, queue_catalogue_message
 from bot.phones import InvalidPhoneNumber, parse_address
 from bot.queue import enqueue
 from storage.db import session_scope
-from storage.models import Conversation, Guardian, Message, School, utcnow
+from storage.models import Guardian, Message, School, utcnow
 from storage.queries import conversation_for, find_or_create_guardian, insert_message_once, school_for_number
 
 log = logging.getLogger(__name__)
@@ -110,24 +111,22 @@ def _store(inbound: InboundText) -> int | None:
 
 
 def _process(message_id: int) -> None:
-    """Keywords and language detection; then the jobs. A failure here loses nothing."""
-    to_deliver: list[int] = []
+    """Keywords, language, and the guardian's question flow; then the jobs. A failure here loses nothing."""
     with session_scope() as session:
         message = session.get(Message, message_id)
-        guardian = session.get(Guardian, message.guardian_id)
+        guardian = flow_runs.lock_guardian(session, message.guardian_id)  # one message at a time per parent
         school = session.get(School, message.school_id)
-        conversation = session.get(Conversation, message.conversation_id)
-        keyword = match_keyword(message.body)
         detection = detect(message.body, prior=guardian.preferred_language)
         message.language, message.language_confidence = detection.language, detection.confidence
         _learn_language(guardian, message)
+        if message.language == school.staff_language or not message.body.strip():
+            message.translation_status, message.translation_engine = "not_needed", "none"
+        keyword = _keyword_for(session, message, guardian)
         if keyword:
             message.kind, message.translation_status = "keyword", "not_needed"
-            reply = _apply_keyword(session, keyword, guardian, conversation, school, message.channel)
-            if reply is not None:
-                to_deliver.append(reply.id)
-        elif message.language == school.staff_language:
-            message.translation_status, message.translation_engine = "not_needed", "none"
+            to_deliver = _apply_keyword(session, keyword, guardian, school, message.channel)
+        else:
+            _, to_deliver = flow_runs.answer(session, message, guardian, school)
         translate = message.translation_status == "pending"
     if translate:
         from bot.jobs import TRANSLATION_RETRY, translate_message
@@ -135,6 +134,14 @@ def _process(message_id: int) -> None:
         enqueue(translate_message, message_id, retry=TRANSLATION_RETRY)
     for reply_id in to_deliver:
         enqueue_delivery(reply_id)
+
+
+def _keyword_for(session, message: Message, guardian: Guardian):
+    keyword = match_keyword(message.body)
+    # "YES" is one of Twilio's opt-in words, but to a parent answering a question it means yes.
+    if keyword and keyword.action == "start" and not guardian.opted_out and flow_runs.live_run(session, guardian.id):
+        return None
+    return keyword
 
 
 def _learn_language(guardian: Guardian, message: Message) -> None:
@@ -146,21 +153,26 @@ def _learn_language(guardian: Guardian, message: Message) -> None:
         guardian.preferred_language = message.language
 
 
-def _apply_keyword(session, keyword, guardian: Guardian, conversation: Conversation,
-                   school: School, channel: str) -> Message | None:
-    """Opt out, opt in or help; return the confirmation to send, if we send one."""
+def _apply_keyword(session, keyword, guardian: Guardian, school: School, channel: str) -> list[int]:
+    """Opt out, opt in or help; return the messages to send in reply."""
     if keyword.action == "stop":
         mark_opted_out(guardian)
+        flow_runs.end_for_opt_out(session, guardian.id)
         key = "optout.confirm"
     elif keyword.action == "start":
         guardian.opted_out, guardian.opted_out_at = False, None
         key = "optin.confirm"
     else:
         key = "help.reply"
-    if channel == "sms" and keyword.twilio_default and current_app.extensions["channel"].handles_sms_keywords:
-        return None  # Twilio has already answered its own keyword on SMS (and would refuse ours)
-    return queue_catalogue_message(session, guardian, conversation, school, key, {"school": school.name},
-                                   language=_reply_language(keyword, guardian), urgent=True)
+    replies = []
+    # Twilio has already answered its own keywords on SMS (and would refuse our reply).
+    if not (channel == "sms" and keyword.twilio_default and current_app.extensions["channel"].handles_sms_keywords):
+        conversation = conversation_for(session, guardian)
+        replies.append(queue_catalogue_message(session, guardian, conversation, school, key, {"school": school.name},
+                                               language=_reply_language(keyword, guardian), urgent=True).id)
+    if keyword.action == "help":
+        replies += flow_runs.repeat_question(session, guardian, school)  # then carry on where they were
+    return replies
 
 
 def _reply_language(keyword, guardian: Guardian) -> str | None:

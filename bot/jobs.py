@@ -13,9 +13,11 @@ from sqlalchemy import or_
 from sqlmodel import select
 
 from bot.language import detect
+from bot import flow_runs
 from bot.delivery import deliver, fail_over
 from bot.outbound import enqueue_delivery
 from bot.queue import enqueue
+from bot.reviews import send_due_reminders
 from bot.translation import TranslationUnavailable
 from storage.db import session_scope
 from storage.models import Guardian, Message, School, utcnow
@@ -78,12 +80,16 @@ def sweep_pending() -> dict[str, int]:
             Message.status == "outbox", Message.created_at < now - SWEEP_GRACE,
             or_(Message.not_before.is_(None), Message.not_before <= now))).all()
         failovers = _fail_over_silent_whatsapp(session, now - timedelta(minutes=config["WHATSAPP_FAILOVER_MINUTES"]))
+    with session_scope() as session:
+        reminders = send_due_reminders(session, now)
+    with session_scope() as session:
+        chasers = flow_runs.time_out_quiet_runs(session, now)
     for message_id in untranslated:
         enqueue(translate_message, message_id, retry=TRANSLATION_RETRY)
-    for message_id in [*unsent, *failovers]:
+    for message_id in [*unsent, *failovers, *reminders, *chasers]:
         enqueue_delivery(message_id)
     counts = {"translations": len(untranslated), "deliveries": len(unsent), "recovered_sends": stalled,
-              "failovers": len(failovers)}
+              "failovers": len(failovers), "reminder_messages": len(reminders), "flow_timeouts": len(chasers)}
     if any(counts.values()):
         log.info("sweep: %s", counts)
     return counts

@@ -9,6 +9,7 @@ from rq import Retry
 from sqlmodel import Session
 
 from bot.queue import enqueue
+from bot.i18n import render_template
 from bot.rendering import Rendering, machine_translate, render_catalogue
 from storage.models import Conversation, Guardian, Message, School
 
@@ -48,13 +49,25 @@ def queue_catalogue_message(session: Session, guardian: Guardian, conversation: 
     """Store a system message from templates_i18n, rendered in the guardian's language.
 
     `urgent` is for answers the parent is waiting for right now (a STOP confirmation, the next
-    question of a flow they are answering): those go out even in quiet hours.
+    question of a flow they are answering): those go out even in quiet hours. A message with
+    no human translation in that language is machine-translated by the delivery job, never
+    here (this runs inside webhooks).
     """
     language = language or parent_language(guardian, school)
-    rendering = render_catalogue(key, language, values, current_app.extensions["translator"])
-    return queue_message(session, guardian, conversation, body=rendering.text, rendering=rendering,
-                         kind="system", language=language, template_key=key, template_values=values,
-                         urgent=urgent)
+    human = render_template(key, language, **values)
+    rendering = (Rendering(text=human, engine="human", status="human") if human is not None
+                 else Rendering(text=None, engine=None, status="pending"))
+    return queue_message(session, guardian, conversation, body=render_template(key, "en", **values),
+                         rendering=rendering, kind="system", language=language, template_key=key,
+                         template_values=values, urgent=urgent)
+
+
+def render_pending(message: Message) -> None:
+    """Fill in a catalogue message's machine translation (in the delivery job, before sending)."""
+    rendering = render_catalogue(message.template_key, message.language, message.template_values or {},
+                                 current_app.extensions["translator"])
+    message.translation, message.translation_engine = rendering.text, rendering.engine
+    message.translation_status, message.translation_note = rendering.status, rendering.note
 
 
 def render_staff_reply(english: str, guardian: Guardian, school: School) -> Rendering:
@@ -65,7 +78,13 @@ def render_staff_reply(english: str, guardian: Guardian, school: School) -> Rend
 
 def queue_staff_reply(session: Session, guardian: Guardian, conversation: Conversation, school: School,
                       staff_author_id: int | None, english: str, urgent: bool = False) -> Message:
-    """Store a staff reply, rendered in the guardian's language; enqueue it after commit."""
+    """Store a staff reply, rendered in the guardian's language; enqueue it after commit.
+
+    A member of staff writing in pauses any question flow: the conversation is theirs now.
+    """
+    from bot.flow_runs import pause_for_staff
+
+    pause_for_staff(session, guardian.id)
     return queue_message(session, guardian, conversation, body=english,
                          rendering=render_staff_reply(english, guardian, school), kind="staff_reply",
                          language=parent_language(guardian, school), staff_author_id=staff_author_id,

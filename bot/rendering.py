@@ -15,9 +15,9 @@ from bot.translation import TranslationUnavailable, Translator
 class Rendering:
     """The text for the parent and how it was made (stored beside the original)."""
 
-    text: str
-    engine: str  # human | argos | apertium | libretranslate | none
-    status: str  # human | done | unavailable | not_needed
+    text: str | None  # None while a machine translation is still to be made (status "pending")
+    engine: str | None  # human | argos | apertium | libretranslate | none
+    status: str  # human | done | unavailable | not_needed | pending
     note: str | None = None
 
 

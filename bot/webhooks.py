@@ -11,7 +11,8 @@ import logging
 from flask import Blueprint, Response, abort, current_app, request
 
 from bot.inbound import BadWebhook, UnknownSchoolNumber, parse_inbound, receive
-from bot.delivery import apply_status_callback, enqueue_failover
+from bot.delivery import apply_status_callback
+from bot.outbound import enqueue_delivery
 from bot.signature import is_valid_request
 from storage.db import session_scope
 from storage.queries import interrupted_send, message_by_sid
@@ -68,5 +69,5 @@ def status_callback():
             return _plain(200, "Unknown message; ignored.")
         failover = apply_status_callback(session, message, status.lower(), int(error_code) if error_code else None)
     if failover is not None:
-        enqueue_failover(failover)
+        enqueue_delivery(failover)
     return _plain(200, "OK")

@@ -166,7 +166,7 @@ class Reminder(SQLModel, table=True):
     guardian_id: int = Field(foreign_key="guardian.id", index=True)
     kind: str  # contribution_request | reminder (see the school's reminder plan)
     due_at: datetime = Field(index=True)
-    status: str = Field(default="planned", index=True)  # planned | queued | sent | skipped | cancelled
+    status: str = Field(default="planned", index=True)  # planned | sent | skipped | cancelled
     status_note: Optional[str] = None
     message_id: Optional[int] = Field(default=None, foreign_key="message.id")
     created_at: datetime = Field(default_factory=utcnow)

@@ -31,10 +31,33 @@ from storage.migrate import upgrade  # noqa: E402
 from tests.support.prism import RecordingProxy, start_prism  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+REDIS_SERVER = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+RUN_ID = uuid.uuid4().hex
+
+
+def _claim_redis_database() -> str:
+    """A Redis database number no other test run is using (runs flush theirs between tests)."""
+    for number in range(1, 13):  # 13 and 14 belong to the rate-limit and translation tests
+        claimed = redis.Redis.from_url(f"{REDIS_SERVER}/{number}").set("sendbot-tests:owner", RUN_ID,
+                                                                      nx=True, ex=6 * 3600)
+        if claimed:
+            return f"{REDIS_SERVER}/{number}"
+    raise RuntimeError("every Redis test database 1-12 is in use by another test run")
+
+
+REDIS_URL = _claim_redis_database()
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_BASE_URL = "https://bot.school.example"
 ACCOUNT_SID = "AC" + "a" * 32
+
+
+@pytest.fixture(scope="session", autouse=True)
+def release_redis_database():
+    """Give this run's Redis database back when the run ends."""
+    yield
+    connection = redis.Redis.from_url(REDIS_URL)
+    if connection.get("sendbot-tests:owner") == RUN_ID.encode():
+        connection.flushdb()
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +95,7 @@ def base_config(database_url: str, **overrides) -> dict:
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "TRANSLATION_ENGINE": "apertium",
         "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
     }
     config.update(overrides)
     return config
@@ -106,7 +130,9 @@ def reset_state(app) -> None:
         else:
             for table in reversed(SQLModel.metadata.sorted_tables):
                 conn.execute(table.delete())
-    app.extensions["redis"].flushdb()
+    connection = app.extensions["redis"]
+    connection.flushdb()
+    connection.set("sendbot-tests:owner", RUN_ID, ex=6 * 3600)  # keep this run's claim
 
 
 @pytest.fixture

@@ -1,0 +1,12 @@
+"""The staff inbox: sign-in, the conversation list, a thread, and replies in the parent's language.
+
+`bp` is mounted at "/". Its views live in the modules imported below; each registers its
+routes on `bp`. Every query is scoped to the signed-in staff member's school.
+"""
+from flask import Blueprint
+
+bp = Blueprint("inbox", __name__)
+
+from bot.inbox import auth, display, reply, views  # noqa: E402,F401  (routes register on bp)
+
+bp.record_once(display.register_filters)

@@ -1,0 +1,125 @@
+"""Staff sign-in: login and logout views, `login_required`, and the signed-in user in `g`.
+
+The session holds only the staff id. Each request reloads the staff row and its school, and
+`g.school.id` is what scopes every inbox and simulator query.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from sqlalchemy import func
+from sqlmodel import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from bot.inbox import audit, bp, throttle
+from storage.db import session_scope
+from storage.models import School, StaffUser
+
+log = logging.getLogger(__name__)
+SESSION_KEY = "staff_id"
+
+
+@lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    # Checked against when the email is unknown, so a wrong email takes as long as a wrong
+    # password and the response time does not reveal who has an account.
+    return generate_password_hash("no account has this password")
+
+
+def _signed_in() -> tuple[StaffUser, School] | None:
+    staff_id = session.get(SESSION_KEY)
+    if staff_id is None:
+        return None
+    with session_scope() as db:
+        staff = db.get(StaffUser, staff_id)
+        return (staff, db.get(School, staff.school_id)) if staff else None
+
+
+def login_required(view):
+    """Send anyone not signed in to the login page; put `g.staff` and `g.school` in place."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        found = _signed_in()
+        if found is None:
+            session.pop(SESSION_KEY, None)
+            # Only a page can be returned to; a form post is not repeated after sign-in.
+            next_url = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for("inbox.login", next=next_url))
+        g.staff, g.school = found
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an address elsewhere (an open redirect)."""
+    parts = urlsplit(target or "")
+    if not target or parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("inbox.conversations")
+    return target
+
+
+def _check_password(email: str, password: str) -> StaffUser | None:
+    """The staff user if the password is right; writes the audit row either way when known."""
+    with session_scope() as db:
+        staff = db.exec(select(StaffUser).where(func.lower(StaffUser.email) == email.lower())).first()
+        ok = check_password_hash(staff.password_hash if staff else _decoy_hash(), password)
+        if staff is not None:
+            audit.record(db, staff.school_id, staff.id, audit.LOGIN if ok else audit.LOGIN_FAILED)
+        return staff if ok else None
+
+
+def _audit_lockout(email: str) -> None:
+    with session_scope() as db:
+        staff = db.exec(select(StaffUser).where(func.lower(StaffUser.email) == email.lower())).first()
+        if staff is not None:
+            audit.record(db, staff.school_id, staff.id, audit.LOGIN_LOCKED)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with email and password."""
+    next_url = request.values.get("next", "")
+    if request.method == "GET":
+        return render_template("inbox/login.html", next_url=next_url, email="")
+    email, password = request.form.get("email", "").strip(), request.form.get("password", "")
+    if throttle.is_locked(email, request.remote_addr):
+        _audit_lockout(email)
+        log.warning("login refused: too many failed attempts")
+        error = "Too many failed attempts. Wait 15 minutes, then try again."
+        return render_template("inbox/login.html", next_url=next_url, email=email, error=error), 429
+    staff = _check_password(email, password) if email and password else None
+    if staff is None:
+        throttle.record_failure(email, request.remote_addr)
+        log.info("login failed")
+        error = "That email and password do not match an account."
+        return render_template("inbox/login.html", next_url=next_url, email=email, error=error), 401
+    throttle.clear(email)
+    session.clear()  # a fresh session at sign-in: nothing carried over from before
+    session[SESSION_KEY] = staff.id
+    return redirect(_safe_next(next_url))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out (a POST with the CSRF token, so no other site can sign staff out)."""
+    with session_scope() as db:
+        audit.record(db, g.school.id, g.staff.id, audit.LOGOUT)
+    session.clear()
+    flash("You are signed out.")
+    return redirect(url_for("inbox.login"))
+
+
+@bp.app_context_processor
+def header_context() -> dict:
+    """The signed-in user and school for the page header, and whether the simulator is on."""
+    return {
+        "current_staff": g.get("staff"),
+        "current_school": g.get("school"),
+        "simulator_enabled": "simulator" in current_app.blueprints,
+    }

@@ -1,0 +1,92 @@
+"""Display helpers shared by the inbox and the simulator: times, languages, names.
+
+Registered as Jinja filters by the inbox blueprint so every template formats alike.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot import i18n
+from bot.inbox import wording
+from bot.keywords import match_keyword
+from storage.models import Guardian, Message, School
+
+UK_DATETIME = "%d/%m/%Y %H:%M"
+UK_DATE = "%d/%m/%Y"
+
+
+def school_zone(school: School) -> ZoneInfo:
+    """The school's timezone (London if the stored name is unknown)."""
+    try:
+        return ZoneInfo(school.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Europe/London")
+
+
+def local_time(moment: datetime | None, school: School, pattern: str = UK_DATETIME) -> str:
+    """A stored UTC time in the school's timezone, day first ('23/11/2025 14:05')."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # SQLite hands back naive datetimes; they are UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(school_zone(school)).strftime(pattern)
+
+
+def local_date(moment: datetime | None, school: School) -> str:
+    """A stored UTC time as the school's calendar date, day first ('23/11/2025')."""
+    return local_time(moment, school, UK_DATE)
+
+
+def iso_time(moment: datetime | None) -> str:
+    """Machine-readable UTC time for <time datetime=...>."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def language_name(code: str | None) -> str:
+    """'Spanish' for 'es'; 'Not known yet' when nobody knows."""
+    return i18n.english_name(code) if code else "Not known yet"
+
+
+def confidence_percent(value: float | None) -> str:
+    """0.934 -> '93%'."""
+    return f"{round(value * 100)}%" if value is not None else ""
+
+
+def guardian_label(guardian: Guardian) -> str:
+    """The guardian's name, or 'Unknown contact' for a number nobody has registered."""
+    if guardian.known and guardian.name:
+        return guardian.name
+    return "Unknown contact"
+
+
+def keyword_text(message: Message) -> str:
+    """A keyword message as an event: 'Texted STOP: opted out'."""
+    match = match_keyword(message.body)
+    return wording.keyword_event(match.action if match else None, message.body)
+
+
+def catalogue_english(message: Message, language: str) -> str | None:
+    """A system message as it reads in the staff language (None if it is not a catalogue text)."""
+    if not message.template_key:
+        return None
+    try:
+        return i18n.render_template(message.template_key, language, **(message.template_values or {}))
+    except (KeyError, ValueError):  # the catalogue has changed since the message was sent
+        return None
+
+
+def register_filters(state) -> None:
+    """Make the helpers available to every template (called on blueprint registration)."""
+    state.app.jinja_env.filters.update(
+        local_time=local_time, local_date=local_date, iso_time=iso_time, language_name=language_name,
+        percent=confidence_percent, guardian_label=guardian_label,
+        mask_phone=wording.mask_phone, channel_name=wording.channel_name,
+        delivery_status=wording.delivery_status, status_tone=wording.status_tone,
+        outbound_label=wording.outbound_label, keyword_text=keyword_text,
+        catalogue_english=catalogue_english,
+    )

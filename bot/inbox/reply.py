@@ -1,0 +1,82 @@
+"""Replying: preview exactly what the parent will receive, then send it.
+
+"Send" only goes through for the text that was previewed: if staff edit the English after
+the preview, they see the new translation before anything leaves the school.
+"""
+from __future__ import annotations
+
+from flask import flash, g, redirect, request, url_for
+
+from bot.inbox import audit, bp, queries
+from bot.inbox.auth import login_required
+from bot.inbox.thread import load_conversation, make_preview, render_thread
+from bot.outbound import enqueue_delivery, queue_staff_reply, render_staff_reply
+from bot.translation import TranslationFailed
+from storage.db import session_scope
+
+MAX_REPLY_CHARS = 1200  # leaves room for the translation within an SMS body's 1600 characters
+OPTED_OUT = "This parent has opted out (texted STOP): nothing can be sent until they text START."
+CHANGED = "The reply changed after the preview. Check what the parent will receive, then send."
+ENGINE_DOWN = "The translation service did not answer. Nothing was sent; try again in a minute."
+
+
+def _reply_text() -> str:
+    # Browsers send CRLF from a textarea; parents' phones expect plain newlines.
+    return request.form.get("body", "").replace("\r\n", "\n").strip()
+
+
+def _problem(english: str, guardian) -> tuple[str, int] | None:
+    """Why this reply cannot go ahead (message, HTTP status), or None."""
+    if guardian.opted_out:
+        return OPTED_OUT, 409
+    if not english:
+        return "Write a reply first.", 400
+    if len(english) > MAX_REPLY_CHARS:
+        return f"The reply is {len(english)} characters; the most is {MAX_REPLY_CHARS}.", 400
+    return None
+
+
+def _show_preview(db, conversation, guardian, english: str, notice: str | None = None):
+    try:
+        rendering = render_staff_reply(english, guardian, g.school)
+    except TranslationFailed:
+        return render_thread(db, conversation, guardian, draft=english, error=ENGINE_DOWN, status=503)
+    preview = make_preview(english, rendering, guardian)
+    return render_thread(db, conversation, guardian, draft=english, preview=preview, error=notice)
+
+
+@bp.post("/conversations/<int:conversation_id>/preview")
+@login_required
+def preview_reply(conversation_id: int):
+    """Show the reply in the parent's language, with its SMS segment count."""
+    english = _reply_text()
+    with session_scope() as db:
+        conversation, guardian = load_conversation(db, conversation_id)
+        problem = _problem(english, guardian)
+        if problem:
+            return render_thread(db, conversation, guardian, draft=english, error=problem[0], status=problem[1])
+        return _show_preview(db, conversation, guardian, english)
+
+
+@bp.post("/conversations/<int:conversation_id>/send")
+@login_required
+def send_reply(conversation_id: int):
+    """Store the previewed reply and hand it to the worker once it is committed."""
+    english = _reply_text()
+    with session_scope() as db:
+        conversation, guardian = load_conversation(db, conversation_id)
+        problem = _problem(english, guardian)
+        if problem:
+            return render_thread(db, conversation, guardian, draft=english, error=problem[0], status=problem[1])
+        if request.form.get("previewed", "").replace("\r\n", "\n").strip() != english:
+            return _show_preview(db, conversation, guardian, english, notice=CHANGED)
+        try:
+            message = queue_staff_reply(db, guardian, conversation, g.school, g.staff.id, english)
+        except TranslationFailed:
+            return render_thread(db, conversation, guardian, draft=english, error=ENGINE_DOWN, status=503)
+        queries.mark_read(db, conversation)  # replying is reading
+        audit.record(db, g.school.id, g.staff.id, audit.SEND_REPLY, f"message:{message.id}")
+        message_id = message.id
+    enqueue_delivery(message_id)  # after the commit, so the worker finds the row
+    flash("Reply saved. It goes out as soon as the sender is free; its status shows below.")
+    return redirect(url_for("inbox.thread", conversation_id=conversation_id, _anchor=f"m{message_id}"))

@@ -1,0 +1,61 @@
+"""Building the thread page: a conversation's messages, its guardian, and the reply box state.
+
+Shared by the thread view and the reply views (preview and send re-render the same page).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, g, render_template
+from sqlmodel import Session
+
+from bot.inbox import queries
+from bot.outbound import parent_language
+from bot.rendering import Rendering
+from bot.segments import SegmentCount, count_segments
+from storage.models import Conversation, Guardian
+
+
+@dataclass(frozen=True)
+class ReplyPreview:
+    """What the parent will receive for the English a member of staff typed."""
+
+    english: str
+    rendering: Rendering
+    segments: SegmentCount
+    language: str
+    channel: str
+
+
+def load_conversation(session: Session, conversation_id: int) -> tuple[Conversation, Guardian]:
+    """The signed-in school's conversation and its guardian; 404 for anything else."""
+    conversation = queries.get_conversation(session, g.school.id, conversation_id)
+    guardian = queries.get_guardian(session, g.school.id, conversation.guardian_id) if conversation else None
+    if conversation is None or guardian is None:
+        abort(404)
+    return conversation, guardian
+
+
+def reply_channel(guardian: Guardian) -> str:
+    """The channel a staff reply goes out on (voice guardians get text replies by SMS)."""
+    return guardian.preferred_channel if guardian.preferred_channel != "voice" else "sms"
+
+
+def make_preview(english: str, rendering: Rendering, guardian: Guardian) -> ReplyPreview:
+    """Package a rendering for the page, with its SMS segment count."""
+    return ReplyPreview(english=english, rendering=rendering, segments=count_segments(rendering.text),
+                        language=parent_language(guardian, g.school), channel=reply_channel(guardian))
+
+
+def render_thread(session: Session, conversation: Conversation, guardian: Guardian, *, draft: str = "",
+                  preview: ReplyPreview | None = None, error: str | None = None, status: int = 200):
+    """The thread page, optionally with a draft, its preview or an error in the reply box."""
+    messages = queries.thread_messages(session, conversation)
+    authors = queries.staff_names(session, g.school.id, {m.staff_author_id for m in messages if m.staff_author_id})
+    children = queries.children_names(session, g.school.id, [guardian.id]).get(guardian.id, [])
+    page = render_template(
+        "inbox/thread.html", conversation=conversation, guardian=guardian, children=children,
+        messages=messages, authors=authors, school=g.school, draft=draft, preview=preview, error=error,
+        reply_language=parent_language(guardian, g.school), reply_channel=reply_channel(guardian),
+    )
+    return page, status

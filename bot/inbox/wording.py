@@ -1,0 +1,107 @@
+"""Plain words for staff: delivery statuses, Twilio error codes, translation labels, keyword events.
+
+Staff should never have to look up what "30006" or "undelivered" means; everything the
+inbox says about a message comes from the tables here, so the wording stays consistent.
+"""
+from __future__ import annotations
+
+from storage.models import Message
+
+# Twilio error codes a school meets in practice (see shared/TWILIO.md), in words a SENDCo
+# can act on: what happened, and what to do next where there is something to do.
+TWILIO_ERRORS = {
+    21211: "the phone number is not valid: check it with the family",
+    21408: "the school's account cannot send to this country",
+    21608: "the number is not verified on the trial account",
+    21610: "the parent opted out by texting STOP",
+    21611: "too many messages were waiting to be sent: it will be retried",
+    21614: "the number is not a mobile phone, so it cannot receive texts",
+    30001: "too many messages were waiting to be sent: it will be retried",
+    30003: "the phone was unreachable (switched off or out of signal)",
+    30004: "the parent's phone or network blocked the message",
+    30005: "the number is unknown to the mobile network or no longer in use",
+    30006: "the number is a landline or its network cannot receive texts",
+    30007: "the mobile network filtered the message as unwanted",
+    30008: "the mobile network could not deliver it, for an unknown reason",
+    63003: "the number is not on WhatsApp",
+    63014: "the parent has blocked the school on WhatsApp",
+    63016: "it was outside WhatsApp's 24-hour reply window (the parent has not written in the last day)",
+    63024: "the number is not a WhatsApp number",
+}
+
+# Message.status -> what staff see. Twilio's statuses are mapped to three stages a person
+# cares about: still with us, handed to the network, arrived (or read).
+STATUS_WORDS = {
+    "outbox": "Waiting to send",
+    "dispatching": "Waiting to send",
+    "accepted": "Sent",
+    "scheduled": "Sent",
+    "queued": "Sent",
+    "sending": "Sent",
+    "sent": "Sent",
+    "delivered": "Delivered",
+    "read": "Read",
+}
+FAILED_STATUSES = {"failed", "undelivered"}
+
+CHANNEL_NAMES = {"sms": "SMS", "whatsapp": "WhatsApp", "voice": "Voice call"}
+
+KEYWORD_EVENTS = {
+    "stop": "Texted {word}: opted out",
+    "start": "Texted {word}: opted back in",
+    "help": "Texted {word}: asked for help",
+}
+
+
+def explain_error(code: int | None, message: str | None = None) -> str:
+    """A Twilio error in words ('the phone was unreachable…'), falling back to the stored text."""
+    if code in TWILIO_ERRORS:
+        return TWILIO_ERRORS[code]
+    if message:
+        return message.rstrip(".")
+    return f"error {code}" if code else "no reason was given"
+
+
+def delivery_status(message: Message) -> str:
+    """Where an outbound message is, in words ('Delivered', 'Not delivered: …')."""
+    if message.status == "blocked":
+        return "Not sent: the parent has opted out"
+    if message.status in FAILED_STATUSES:
+        return f"Not delivered: {explain_error(message.error_code, message.error_message)}"
+    return STATUS_WORDS.get(message.status, message.status.capitalize())
+
+
+def status_tone(message: Message) -> str:
+    """A CSS modifier for the status: 'ok', 'wait' or 'bad'."""
+    if message.status in FAILED_STATUSES or message.status == "blocked":
+        return "bad"
+    if message.status in ("outbox", "dispatching"):
+        return "wait"
+    return "ok"
+
+
+def channel_name(channel: str | None) -> str:
+    """'SMS', 'WhatsApp' or 'Voice call'."""
+    return CHANNEL_NAMES.get(channel or "", channel or "Unknown")
+
+
+def outbound_label(message: Message) -> str:
+    """How the parent's version of an outbound message was made."""
+    if message.translation_engine == "human":
+        return "school's own translation"
+    if message.translation_status == "done":
+        return f"machine translated ({message.translation_engine})"
+    return "sent as written"
+
+
+def keyword_event(action: str | None, body: str) -> str:
+    """'Texted STOP: opted out' for a keyword message (the parent's own word is kept)."""
+    word = body.strip() or "a keyword"
+    template = KEYWORD_EVENTS.get(action or "", "Texted {word}")
+    return template.format(word=word)
+
+
+def mask_phone(phone: str | None) -> str:
+    """'number ending 0123': enough to tell contacts apart, not enough to copy the number."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    return f"number ending {digits[-4:]}" if len(digits) >= 4 else "number withheld"

@@ -1,0 +1,332 @@
+"""The staff inbox through Flask's test client, on PostgreSQL + Redis with real Apertium."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from bot.inbox import wording
+from storage.models import AuditEvent, utcnow
+from tests.conftest import run_jobs
+from tests.factories import make_guardian
+from tests.support.inbox import (  # noqa: F401  (fixtures)
+    add_message, audit_actions, client, conversation_of, login, messages_of, parent_texts, reply_form,
+    staff_client, text_of, thread_url, world,
+)
+
+SPANISH = "Hola, mi hijo tuvo un día difícil en la escuela."
+REPLY = "Thank you for your message"
+
+
+# Signing in and out
+
+def test_login_with_the_right_password_opens_the_inbox(client, world, db):
+    assert client.get("/").status_code == 302
+    response = login(client, world.staff.email)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    page = client.get("/").get_data(as_text=True)
+    assert "Riverside Test Primary" in page and "Test SENDCo" in page and "María García" in page
+    assert ("login", None) in audit_actions(db, world.school)
+    shouting = client.application.test_client()
+    assert login(shouting, world.staff.email.upper()).status_code == 302  # any case of the email
+
+
+def test_a_wrong_password_is_refused_and_audited(client, world, db):
+    response = login(client, world.staff.email, "not the password")
+    assert response.status_code == 401
+    assert "do not match an account" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # still signed out
+    assert audit_actions(db, world.school) == [("login_failed", None)]
+
+
+def test_an_unknown_email_is_refused_without_storing_it(client, world, db):
+    response = login(client, "nobody@riverside.example")
+    assert response.status_code == 401
+    assert db.exec(select(AuditEvent)).all() == []  # no school to file it under, and no email kept
+
+
+def test_repeated_failures_lock_the_account_for_a_while(client, world, db):
+    for _ in range(5):
+        assert login(client, world.staff.email, "guess").status_code == 401
+    response = login(client, world.staff.email)  # even the right password waits now
+    assert response.status_code == 429
+    assert "Too many failed attempts" in response.get_data(as_text=True)
+    assert ("login_locked", None) in audit_actions(db, world.school)
+    assert login(client, world.other_staff.email).status_code == 302  # other accounts unaffected
+
+
+def test_login_returns_to_the_page_asked_for_but_never_to_another_site(client, world, db):
+    target = thread_url(db, world.parent)
+    redirect = client.get(target)
+    assert redirect.status_code == 302 and "/login?next=" in redirect.headers["Location"]
+    assert login(client, world.staff.email, next=target).headers["Location"] == target
+    for elsewhere in ("https://evil.example/phish", "//evil.example/phish"):
+        assert login(client, world.staff.email, next=elsewhere).headers["Location"] == "/"
+
+
+def test_logout_ends_the_session(staff_client, world, db):
+    response = staff_client.post("/logout")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert staff_client.get("/").status_code == 302
+    assert ("logout", None) in audit_actions(db, world.school)
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/"), ("get", "/conversations/1"), ("post", "/conversations/1/preview"),
+    ("post", "/conversations/1/send"), ("get", "/simulator/"), ("post", "/simulator/send"),
+])
+def test_pages_require_login(client, world, method, path):
+    response = getattr(client, method)(path, data={"body": "hello", "previewed": "hello"})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_forged_send_without_login_stores_nothing(client, world, db):
+    client.post(thread_url(db, world.parent) + "/send", data=reply_form(REPLY))
+    assert messages_of(db, world.parent) == []
+
+
+def test_a_post_without_the_csrf_token_is_refused(make_app, app, world, db):
+    protected = make_app(WTF_CSRF_ENABLED=True).test_client()
+    response = login(protected, world.staff.email)
+    assert response.status_code == 400
+    assert "could not be accepted" in response.get_data(as_text=True)
+    assert audit_actions(db, world.school) == []  # refused before the password was even checked
+
+
+# Scoping: one school never sees another's families
+
+def test_another_schools_conversation_is_not_found(staff_client, world, db):
+    parent_texts(staff_client.application, "Добрий день", sender="+447700900801", to="+447700900800")
+    response = staff_client.get(thread_url(db, world.other_parent))
+    assert response.status_code == 404
+    assert "Olena" not in response.get_data(as_text=True)
+    assert "Olena" not in staff_client.get("/").get_data(as_text=True)
+    forged = staff_client.post(thread_url(db, world.other_parent) + "/send", data=reply_form(REPLY))
+    assert forged.status_code == 404
+    assert messages_of(db, world.other_parent, "outbound") == []
+
+
+# The conversation list
+
+def test_unread_conversations_come_first_then_the_most_recent(staff_client, world, db):
+    now = utcnow()
+    read_recent = make_guardian(db, world.school, "+447700900711", name="Read Recently", language="pl")
+    unread_old = make_guardian(db, world.school, "+447700900712", name="Unread Older", language="ar")
+    silent = make_guardian(db, world.school, "+447700900713", name="Never Wrote", child=None)
+    db.commit()
+    add_message(db, unread_old, "مرحبا", when=now - timedelta(hours=3))
+    add_message(db, world.parent, SPANISH, when=now - timedelta(hours=1))
+    add_message(db, read_recent, "Dzień dobry", when=now - timedelta(minutes=5))
+    conversation_of(db, read_recent).staff_read_at = now
+    db.commit()
+    page = text_of(staff_client.get("/").get_data(as_text=True))
+    order = [page.index(name) for name in ("María García", "Unread Older", "Read Recently", "Never Wrote")]
+    assert order == sorted(order), page
+    assert "1 new" in page and "No messages yet" in page
+
+
+def test_a_row_shows_children_language_channel_and_opt_out(staff_client, world, db):
+    make_guardian(db, world.school, "+447700900714", name="Anna Kowalska", language="pl",
+                  channel="whatsapp", child="Kuba Kowalski", opted_out=True, opted_out_at=utcnow())
+    db.commit()
+    page = text_of(staff_client.get("/").get_data(as_text=True))
+    row = page[page.index("Anna Kowalska"):]
+    assert row.startswith("Anna Kowalska Opted out")
+    assert "Kuba Kowalski Polish WhatsApp" in row
+    assert "Lucas García Spanish SMS" in page
+
+
+def test_an_unknown_number_is_listed_masked(staff_client, world, db):
+    parent_texts(staff_client.application, "Hello, who do I speak to about my son?", sender="+447700900799")
+    html = staff_client.get("/").get_data(as_text=True)
+    assert "Unknown contact" in html and "number ending 0799" in html
+    assert "7700900799" not in html
+
+
+def test_times_show_in_the_schools_timezone_day_first(staff_client, world, db):
+    add_message(db, world.parent, SPANISH, when=datetime(2025, 7, 1, 13, 5, tzinfo=timezone.utc))
+    assert "01/07/2025 14:05" in staff_client.get("/").get_data(as_text=True)  # BST is UTC+1
+
+
+def test_the_preview_is_the_translation_when_there_is_one(staff_client, world, db):
+    add_message(db, world.parent, SPANISH, language="es", translation="My son had a hard day.",
+                translation_status="done", translation_engine="apertium")
+    page = staff_client.get("/").get_data(as_text=True)
+    assert "My son had a hard day." in page and SPANISH not in page
+
+
+# The thread
+
+def test_a_thread_shows_original_translation_language_and_confidence(staff_client, world, db):
+    parent_texts(staff_client.application, SPANISH)
+    run_jobs(staff_client.application)
+    [message] = messages_of(db, world.parent)
+    assert message.translation_status == "done" and "difficult day" in message.translation
+    html = staff_client.get(thread_url(db, world.parent)).get_data(as_text=True)
+    assert f'<p class="text" dir="auto" lang="es">{SPANISH}</p>' in html
+    assert "Machine translation (apertium)" in html and message.translation in html
+    assert f"Spanish <span class=\"confidence\">({round(message.language_confidence * 100)}% sure)" in html
+
+
+def test_opening_a_thread_marks_it_read_and_is_audited(staff_client, world, db):
+    add_message(db, world.parent, SPANISH)
+    assert "1 new" in staff_client.get("/").get_data(as_text=True)
+    url = thread_url(db, world.parent)
+    staff_client.get(url)
+    assert conversation_of(db, world.parent).staff_read_at is not None
+    assert "1 new" not in staff_client.get("/").get_data(as_text=True)
+    add_message(db, world.parent, "¿Me pueden llamar?")  # arrives after staff looked
+    assert "1 new" in staff_client.get("/").get_data(as_text=True)
+    viewed = ("view_conversation", f"conversation:{conversation_of(db, world.parent).id}")
+    assert viewed in audit_actions(db, world.school)
+
+
+def test_a_pending_translation_says_so(staff_client, world, db):
+    add_message(db, world.parent, SPANISH, language="es", language_confidence=0.9)
+    html = staff_client.get(thread_url(db, world.parent)).get_data(as_text=True)
+    assert "Translation pending…" in html and "Machine translation" not in html
+
+
+def test_an_unavailable_translation_gives_the_reason_not_the_original(staff_client, world, db):
+    add_message(db, world.parent, "Waan ka xumahay, wiilkaygu wuu xanuunsan yahay.", language="so",
+                language_confidence=0.88, translation_status="unavailable",
+                translation_note="no installed engine translates Somali to English")
+    html = staff_client.get(thread_url(db, world.parent)).get_data(as_text=True)
+    assert "No translation available (no installed engine translates Somali to English)" in html
+    assert "Somali" in html and "88% sure" in html
+    assert html.count("wiilkaygu") == 1 and "Machine translation" not in html
+
+
+def test_an_arabic_message_is_marked_for_right_to_left(staff_client, world, db):
+    add_message(db, world.parent, "ابني مريض اليوم", language="ar", language_confidence=0.99)
+    html = staff_client.get(thread_url(db, world.parent)).get_data(as_text=True)
+    assert '<p class="text" dir="auto" lang="ar">ابني مريض اليوم</p>' in html
+
+
+def test_html_in_a_parents_message_is_shown_as_text(staff_client, world, db):
+    parent_texts(staff_client.application, '<script>alert("x")</script><b>bold</b>')
+    for url in ("/", thread_url(db, world.parent)):
+        html = staff_client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in html and "<b>bold" not in html
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" in html
+
+
+def test_stop_is_shown_as_an_event_and_replaces_the_reply_box(staff_client, world, db):
+    parent_texts(staff_client.application, "STOP")
+    html = staff_client.get(thread_url(db, world.parent)).get_data(as_text=True)
+    assert "Texted STOP: opted out" in html
+    db.refresh(world.parent)
+    day = world.parent.opted_out_at.astimezone(ZoneInfo("Europe/London")).strftime("%d/%m/%Y")
+    assert f"This parent texted STOP on {day}; nothing will be sent until they text START." in text_of(html)
+    assert 'name="body"' not in html
+
+
+@pytest.mark.parametrize("status, code, words", [
+    ("outbox", None, "Waiting to send"), ("dispatching", None, "Waiting to send"),
+    ("queued", None, "Sent"), ("sent", None, "Sent"), ("delivered", None, "Delivered"), ("read", None, "Read"),
+    ("undelivered", 30006, "Not delivered: the number is a landline or its network cannot receive texts"),
+    ("failed", 21610, "Not delivered: the parent opted out by texting STOP"),
+    ("failed", 63016, "Not delivered: it was outside WhatsApp's 24-hour reply window"),
+    ("blocked", None, "Not sent: the parent has opted out"),
+])
+def test_delivery_status_is_in_words(staff_client, world, db, status, code, words):
+    add_message(db, world.parent, REPLY, direction="outbound", kind="staff_reply", language="es",
+                translation="[Traducción automática] Gracias para vuestro mensaje", translation_status="done",
+                translation_engine="apertium", status=status, error_code=code, staff_author_id=world.staff.id)
+    page = text_of(staff_client.get(thread_url(db, world.parent)).get_data(as_text=True))
+    assert words in page
+    assert "Test SENDCo" in page and "Written in English Thank you for your message" in page
+    assert "Sent in Spanish · machine translated (apertium)" in page
+
+
+def test_every_listed_twilio_error_reads_as_words():
+    for code, text in wording.TWILIO_ERRORS.items():
+        assert str(code) not in text and len(text.split()) >= 4
+    assert wording.explain_error(99999, "Something odd.") == "Something odd"
+    assert wording.explain_error(None) == "no reason was given"
+
+
+def test_a_human_translated_system_message_is_labelled(staff_client, world, db):
+    add_message(db, world.parent, "Ya no recibirás más mensajes.", direction="outbound", kind="system",
+                language="es", translation="Ya no recibirás más mensajes.", translation_status="human",
+                translation_engine="human", status="delivered", template_key="optout.confirm",
+                template_values={"school": "Riverside Test Primary"})
+    page = text_of(staff_client.get(thread_url(db, world.parent)).get_data(as_text=True))
+    assert "Automatic message" in page and "school's own translation" in page
+    assert "You will not get any more messages from Riverside Test Primary" in page  # the English version
+
+
+# Replying
+
+def test_preview_shows_the_spanish_the_parent_will_receive(staff_client, world, db):
+    response = staff_client.post(thread_url(db, world.parent) + "/preview", data={"body": REPLY})
+    page = text_of(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "The parent will receive (Spanish, SMS)" in page
+    html = response.get_data(as_text=True)
+    preview = re.search(r'class="text preview-text" dir="auto" lang="es">([^<]+)<', html)
+    assert preview and "Gracias" in preview.group(1)
+    assert re.search(r"SMS: 1 part \(\d+ characters, (GSM-7|UCS-2)\)", page)
+    assert "Send to parent" in page
+    assert messages_of(db, world.parent) == []  # a preview stores nothing
+
+
+def test_send_stores_the_reply_and_the_worker_delivers_it(staff_client, world, db):
+    url = thread_url(db, world.parent)
+    response = staff_client.post(url + "/send", data=reply_form(REPLY))
+    assert response.status_code == 302
+    [reply] = messages_of(db, world.parent, "outbound")
+    assert (reply.body, reply.status, reply.language) == (REPLY, "outbox", "es")
+    assert reply.staff_author_id == world.staff.id
+    assert "Gracias" in reply.translation and reply.translation_engine == "apertium"
+    assert response.headers["Location"].endswith(f"{url}#m{reply.id}")
+    assert "Waiting to send" in staff_client.get(url).get_data(as_text=True)
+    run_jobs(staff_client.application)
+    [reply] = messages_of(db, world.parent, "outbound")
+    assert reply.status == "delivered" and re.fullmatch(r"SM[0-9a-f]{32}", reply.provider_sid)
+    assert "Delivered" in staff_client.get(url).get_data(as_text=True)
+    assert ("send_reply", f"message:{reply.id}") in audit_actions(db, world.school)
+
+
+def test_a_reply_changed_after_its_preview_is_previewed_again_not_sent(staff_client, world, db):
+    response = staff_client.post(thread_url(db, world.parent) + "/send",
+                                 data=reply_form("We will call you tomorrow", previewed=REPLY))
+    assert response.status_code == 200
+    assert "The reply changed after the preview" in response.get_data(as_text=True)
+    assert messages_of(db, world.parent) == []
+
+
+def test_an_empty_reply_is_refused(staff_client, world, db):
+    response = staff_client.post(thread_url(db, world.parent) + "/send", data=reply_form("   "))
+    assert response.status_code == 400 and "Write a reply first." in response.get_data(as_text=True)
+    assert messages_of(db, world.parent) == []
+
+
+def test_no_translation_engine_is_said_plainly_and_sending_still_works(staff_client, world, db):
+    somali = make_guardian(db, world.school, "+447700900720", name="Hodan Farah", language="so")
+    db.commit()
+    url = thread_url(db, somali)
+    page = text_of(staff_client.post(url + "/preview", data={"body": REPLY}).get_data(as_text=True))
+    assert re.search(r"No translation into Somali is available \(.+\): "
+                     r"the parent will receive English with a short note", page)
+    assert "Send to parent" in page
+    assert staff_client.post(url + "/send", data=reply_form(REPLY)).status_code == 302
+    [reply] = messages_of(db, somali, "outbound")
+    assert reply.translation_status == "unavailable" and reply.translation.startswith(REPLY)
+
+
+def test_an_opted_out_parent_has_no_reply_box_and_a_forged_send_is_refused(staff_client, world, db):
+    world.parent.opted_out, world.parent.opted_out_at = True, datetime(2025, 3, 4, 10, 0, tzinfo=timezone.utc)
+    db.add(world.parent)
+    db.commit()
+    url = thread_url(db, world.parent)
+    html = staff_client.get(url).get_data(as_text=True)
+    assert "This parent texted STOP on 04/03/2025; nothing will be sent until they text START." in text_of(html)
+    assert 'name="body"' not in html and "Send to parent" not in html
+    response = staff_client.post(url + "/send", data=reply_form(REPLY))
+    assert response.status_code == 409
+    assert messages_of(db, world.parent) == []
+    assert not any(action == "send_reply" for action, _ in audit_actions(db, world.school))

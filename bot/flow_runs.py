@@ -136,8 +136,8 @@ def _apply(session: Session, run: FlowRun, guardian: Guardian, school: School, e
         session.add(FlowAnswer(flow_run_id=run.id, review_id=run.review_id, guardian_id=guardian.id,
                                step_id=learned.step_id, value=learned.value, status=learned.status,
                                message_id=inbound.id if inbound is not None and learned.source != "flow" else None))
-    if inbound is not None and outcome.answers:
-        inbound.kind = "flow_answer"
+    if inbound is not None and not outcome.not_an_answer:
+        inbound.kind = "flow_answer"  # part of the questions (even a re-asked one), not a note to staff
     if outcome.status in ("completed", "expired"):
         _finish(run, outcome.status)
     conversation = conversation_for(session, guardian)

@@ -1,11 +1,15 @@
 """Stoplight Prism serving Twilio's OpenAPI spec, and a recording proxy in front of it.
 
 Prism validates every request against Twilio's contract but answers with the spec's fixed
-example, so the proxy keeps a copy of what the product actually sent (To, From, Body...).
+example, so the proxy keeps a copy of what the product actually sent (To, From, Body...), and
+gives each created resource a fresh sid as Twilio does (Prism's example sid is always the same,
+and the product rightly refuses to store two messages under one sid).
 """
 from __future__ import annotations
 
+import json
 import shutil
+import uuid
 import socket
 import subprocess
 import threading
@@ -58,6 +62,7 @@ class RecordedRequest:
     path: str
     form: dict[str, list[str]]
     status: int
+    sid: str | None = None
 
 
 @dataclass
@@ -82,15 +87,16 @@ class RecordingProxy:
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
                 reply = requests.request(self.command, proxy.upstream + self.path, data=body,
                                          headers=headers, timeout=30)
+                content, sid = _fresh_sid(reply)
                 proxy.requests.append(RecordedRequest(
-                    self.command, self.path.split("?")[0], parse_qs(body.decode("utf-8")), reply.status_code))
+                    self.command, self.path.split("?")[0], parse_qs(body.decode("utf-8")), reply.status_code, sid))
                 self.send_response(reply.status_code)
                 for key in ("Content-Type",):
                     if key in reply.headers:
                         self.send_header(key, reply.headers[key])
-                self.send_header("Content-Length", str(len(reply.content)))
+                self.send_header("Content-Length", str(len(content)))
                 self.end_headers()
-                self.wfile.write(reply.content)
+                self.wfile.write(content)
 
             do_GET = do_POST = do_DELETE = _forward
 
@@ -104,6 +110,18 @@ class RecordingProxy:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _fresh_sid(reply: requests.Response) -> tuple[bytes, str | None]:
+    """Give a created message or call a unique sid of Twilio's shape (prefix + 32 hex)."""
+    if reply.status_code != 201 or "json" not in reply.headers.get("Content-Type", ""):
+        return reply.content, None
+    document = reply.json()
+    prefix = str(document.get("sid", ""))[:2]
+    if prefix not in ("SM", "MM", "CA"):
+        return reply.content, None
+    document["sid"] = prefix + uuid.uuid4().hex
+    return json.dumps(document).encode(), document["sid"]
 
 
 def node_available() -> bool:

@@ -269,4 +269,7 @@ def format_datetime_for(dt: datetime, lang: str, tz: tzinfo | str) -> str:
     date_part = format_datetime(dt, _full_weekday_date_pattern(locale), tzinfo=zone, locale=locale)
     time_part = format_time(dt, "short", tzinfo=zone, locale=locale)
     joiner = str(locale.datetime_formats.get("medium", "{1}, {0}"))
-    return joiner.replace("{1}", date_part).replace("{0}", time_part)
+    text = joiner.replace("{1}", date_part).replace("{0}", time_part)
+    # CLDR puts no-break spaces in times ("3:30\u202fPM"): one such character makes a whole SMS
+    # UCS-2, halving what each segment holds. A plain space reads the same.
+    return text.replace("\u202f", " ").replace("\u00a0", " ")

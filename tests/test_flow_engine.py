@@ -138,6 +138,7 @@ def test_missing_translations_are_reported_per_language_not_as_errors(tmp_path):
     polish = yaml.safe_load((CATALOG_DIR / "pl.yaml").read_text(encoding="utf-8"))
     polish["messages"].update({key: f"PL {key}" for key in ENGLISH["messages"] if key.startswith("flow.")})
     polish["answers"] = {"yes": ["tak"], "no": ["nie"], "skip": ["pomiń"]}
+    polish["messages"].pop("pre_review.home.ask")  # a translation not written yet
     catalogs = _catalogs(tmp_path, pl=polish)
     flow = parse_flow(_flow(_ask("a", "yes_no")))
     errors, missing = validate_flow(flow, catalogs)

@@ -9,14 +9,14 @@ drive an end-to-end runner. The scenario format is described in flows/README.md.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.i18n import render_template
-from bot.keywords import match_keyword, normalise_keyword
+from bot.keywords import match_keyword
 from flows import Answer, Repeat, Start, Timeout, advance, confirmed_answers, load_flows, words_for
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -24,28 +24,6 @@ SCENARIOS = sorted(SCENARIO_DIR.glob("*.yaml"))
 FLOWS = load_flows()
 DEFAULT_VALUES = {"child": "Amina", "school": "Oakfield Primary School", "date": "Tuesday, 3 December, 15:30"}
 HOST_KEYWORD_REPLIES = {"stop": "optout.confirm", "help": "help.reply"}
-
-# PENDING TRANSLATION — remove each language once its catalogue has an `answers:` block.
-# The Polish and Urdu scenarios use these words; they are used only while templates_i18n/<lang>.yaml
-# has no answers block of its own, and from then on the real catalogue must contain them.
-PENDING_ANSWER_WORDS = {
-    "pl": {"yes": ("tak", "dobrze"), "no": ("nie",), "skip": ("pomiń", "dalej"), "back": ("wstecz", "cofnij"),
-           "not_sure": ("nie wiem", "może"), "in_person": ("osobiście", "w szkole"),
-           "phone": ("telefon", "telefonicznie"), "video": ("wideo", "przez wideo")},
-    "ur": {"yes": ("ہاں", "جی ہاں", "haan", "ji haan"), "no": ("نہیں", "جی نہیں", "nahi", "nahin"),
-           "skip": ("چھوڑ دیں", "آگے", "chhor dein"), "back": ("پیچھے", "واپس", "wapas"),
-           "not_sure": ("پتہ نہیں", "شاید", "pata nahi"), "in_person": ("خود آؤں گا", "خود آؤں گی", "khud"),
-           "phone": ("فون", "فون پر"), "video": ("ویڈیو", "ویڈیو کال")},
-}
-
-
-def scenario_words(language: str):
-    """The catalogue's answer words for a language, or the pending test words until it has some."""
-    words = words_for(language)
-    if not words.answers and language in PENDING_ANSWER_WORDS:
-        words = replace(words, answers=PENDING_ANSWER_WORDS[language])
-    return words
-
 
 @dataclass
 class Turn:
@@ -62,7 +40,7 @@ class HostSimulation:
 
     def __init__(self, flow_id: str, language: str, values: dict):
         self.flow, self.language, self.values = FLOWS[flow_id], language, values
-        self.words = scenario_words(language)
+        self.words = words_for(language)
         self.state: dict | None = None
         self.status = "none"  # none | active | paused | completed | expired | cancelled
 
@@ -167,16 +145,3 @@ def test_there_are_scenarios_for_every_flow_and_the_required_cases():
     for required in ("en_happy_path", "pl_happy_path", "ur_happy_path", "en_invalid_answers", "en_skip_back",
                      "en_stop_mid_flow", "en_takeover", "en_expiry", "en_not_an_answer", "en_readback_correction"):
         assert required in names
-
-
-def test_pending_words_are_only_used_where_the_catalogue_has_none_and_never_collide():
-    for language, block in PENDING_ANSWER_WORDS.items():
-        real = words_for(language)
-        if real.answers:  # translated now: the scenario words must be in the real catalogue
-            for answer_id, words in block.items():
-                assert set(words) & set(real.answers.get(answer_id, ())), (language, answer_id)
-        table = scenario_words(language).lookup
-        for answer_id, words in block.items():
-            for word in words:
-                assert match_keyword(word) is None or match_keyword(word).action == "start", word
-                assert table[normalise_keyword(word)] == answer_id

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
 from bot.keywords import match_keyword
@@ -73,14 +74,20 @@ def parse_inbound(form: MultiDict) -> InboundText:
 
 
 def receive(inbound: InboundText) -> None:
-    """Store a parent's message (once per sid), then act on it."""
-    message_id = _store(inbound)
-    if message_id is not None:
-        _process(message_id)
+    """Store a parent's message (once per sid), then act on it.
+
+    Once the message is stored, Twilio gets its 200 whatever happens next: a failure while
+    acting on it is left to the sweep (the message stays "received"), not to a Twilio retry.
+    """
+    guardian_id = _store(inbound)
+    try:
+        process_received(guardian_id)
+    except Exception as error:  # the type only: a message's text must never reach the logs
+        log.error("processing a stored message failed (%s); the sweep will retry it", type(error).__name__)
 
 
-def _store(inbound: InboundText) -> int | None:
-    """Insert the message untouched; None if this sid was already stored (a Twilio retry)."""
+def _store(inbound: InboundText) -> int:
+    """Insert the message untouched (once per sid: a Twilio retry inserts nothing); its guardian's id."""
     with session_scope() as session:
         try:
             recipient = parse_address(inbound.recipient)
@@ -103,37 +110,51 @@ def _store(inbound: InboundText) -> int | None:
             provider_sid=inbound.sid, status="received", created_at=now,
         )
         if not insert_message_once(session, message):
-            return None
+            return guardian.id
         guardian.last_inbound_at = now
         conversation.last_message_at = now
-        session.flush()
-        return message.id
+        return guardian.id
 
 
-def _process(message_id: int) -> None:
-    """Keywords, language, and the guardian's question flow; then the jobs. A failure here loses nothing."""
+def process_received(guardian_id: int) -> None:
+    """Act on a guardian's stored, unprocessed messages, oldest first; then enqueue the jobs.
+
+    The guardian's row lock makes two messages arriving together wait for each other, and
+    taking every unprocessed message in id order keeps them in the order they came. A failure
+    here loses nothing: the message stays "received" and the sweep runs this again.
+    """
+    to_translate, to_deliver = [], []
     with session_scope() as session:
-        message = session.get(Message, message_id)
-        guardian = flow_runs.lock_guardian(session, message.guardian_id)  # one message at a time per parent
-        school = session.get(School, message.school_id)
-        detection = detect(message.body, prior=guardian.preferred_language)
-        message.language, message.language_confidence = detection.language, detection.confidence
-        _learn_language(guardian, message)
-        if message.language == school.staff_language or not message.body.strip():
-            message.translation_status, message.translation_engine = "not_needed", "none"
-        keyword = _keyword_for(session, message, guardian)
-        if keyword:
-            message.kind, message.translation_status = "keyword", "not_needed"
-            to_deliver = _apply_keyword(session, keyword, guardian, school, message.channel)
-        else:
-            _, to_deliver = flow_runs.answer(session, message, guardian, school)
-        translate = message.translation_status == "pending"
-    if translate:
-        from bot.jobs import TRANSLATION_RETRY, translate_message
+        guardian = flow_runs.lock_guardian(session, guardian_id)
+        received = session.exec(select(Message).where(
+            Message.guardian_id == guardian_id, Message.direction == "inbound",
+            Message.status == "received").order_by(Message.id)).all()
+        for message in received:
+            to_deliver += _process(session, message, guardian)
+            message.status = "processed"
+            if message.translation_status == "pending":
+                to_translate.append(message.id)
+    from bot.jobs import TRANSLATION_RETRY, translate_message
 
+    for message_id in to_translate:
         enqueue(translate_message, message_id, retry=TRANSLATION_RETRY)
     for reply_id in to_deliver:
         enqueue_delivery(reply_id)
+
+
+def _process(session, message: Message, guardian: Guardian) -> list[int]:
+    """Language, keywords and the guardian's question flow for one message; returns replies to send."""
+    school = session.get(School, message.school_id)
+    detection = detect(message.body, prior=guardian.preferred_language)
+    message.language, message.language_confidence = detection.language, detection.confidence
+    _learn_language(guardian, message)
+    if message.language == school.staff_language or not message.body.strip():
+        message.translation_status, message.translation_engine = "not_needed", "none"
+    keyword = _keyword_for(session, message, guardian)
+    if keyword:
+        message.kind, message.translation_status = "keyword", "not_needed"
+        return _apply_keyword(session, keyword, guardian, school, message.channel)
+    return flow_runs.answer(session, message, guardian, school)[1]
 
 
 def _keyword_for(session, message: Message, guardian: Guardian):

@@ -59,6 +59,13 @@ def translate_message(message_id: int) -> str | None:
         return message.translation_status
 
 
+def process_inbound(guardian_id: int) -> None:
+    """Act on a guardian's messages that were stored but not yet processed (the sweep's retry)."""
+    from bot.inbound import process_received
+
+    process_received(guardian_id)
+
+
 def deliver_message(message_id: int) -> None:
     """Send one stored outbound message (once, whatever happens to the job)."""
     deliver(message_id)
@@ -72,6 +79,9 @@ def sweep_pending() -> dict[str, int]:
     now = utcnow()
     config = current_app.config
     with session_scope() as session:
+        unprocessed = session.exec(select(Message.guardian_id).distinct().where(
+            Message.direction == "inbound", Message.status == "received",
+            Message.created_at < now - SWEEP_GRACE)).all()
         untranslated = session.exec(select(Message.id).where(
             Message.direction == "inbound", Message.translation_status == "pending",
             Message.created_at < now - SWEEP_GRACE)).all()
@@ -84,11 +94,13 @@ def sweep_pending() -> dict[str, int]:
         reminders = send_due_reminders(session, now)
     with session_scope() as session:
         chasers = flow_runs.time_out_quiet_runs(session, now)
+    for guardian_id in unprocessed:
+        enqueue(process_inbound, guardian_id)
     for message_id in untranslated:
         enqueue(translate_message, message_id, retry=TRANSLATION_RETRY)
     for message_id in [*unsent, *failovers, *reminders, *chasers]:
         enqueue_delivery(message_id)
-    counts = {"translations": len(untranslated), "deliveries": len(unsent), "recovered_sends": stalled,
+    counts = {"unprocessed": len(unprocessed), "translations": len(untranslated), "deliveries": len(unsent), "recovered_sends": stalled,
               "failovers": len(failovers), "reminder_messages": len(reminders), "flow_timeouts": len(chasers)}
     if any(counts.values()):
         log.info("sweep: %s", counts)

@@ -264,3 +264,31 @@ def test_status_callback_for_an_unknown_sid_changes_nothing(app, db, parent):
     assert response.status_code == 200
     db.expire_all()
     assert db.get(Message, message.id).status == "sent"
+
+
+def test_a_failure_after_storing_loses_nothing_and_the_sweep_finishes_the_work(app, db, parent, monkeypatch):
+    from datetime import timedelta
+
+    import bot.inbound
+    from bot.jobs import sweep_pending
+    from storage.models import utcnow
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("language models failed to load")
+
+    monkeypatch.setattr(bot.inbound, "detect", broken)
+    response = post_signed(app, "/twilio/messages", inbound("BAJA"))
+    assert response.status_code == 200  # stored: Twilio need not retry
+    [message] = messages(db)
+    assert message.status == "received" and message.body == "BAJA"
+    assert db.get(Guardian, parent.id).opted_out is False
+
+    monkeypatch.undo()
+    message.created_at = utcnow() - timedelta(minutes=5)
+    db.commit()
+    with app.app_context():
+        assert sweep_pending()["unprocessed"] == 1
+    run_jobs(app)
+    db.expire_all()
+    assert db.get(Guardian, parent.id).opted_out is True  # the STOP was acted on after all
+    assert messages(db)[0].status == "processed"

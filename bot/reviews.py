@@ -12,7 +12,7 @@ from bot import flow_runs
 from bot.i18n import format_datetime_for
 from bot.outbound import parent_language, queue_catalogue_message
 from bot.reminder_plan import parse_plan, plan_reminders, send_time_skip_reason
-from storage.models import AuditEvent, Child, Guardian, GuardianChild, Reminder, Review, School, utcnow
+from storage.models import AuditEvent, Child, FlowRun, Guardian, GuardianChild, Reminder, Review, School, utcnow
 from storage.queries import conversation_for
 
 REVIEW_KINDS = {"sen_support": "SEN support review", "ehcp_annual": "EHCP annual review", "other": "Review"}
@@ -44,7 +44,8 @@ def move_review(session: Session, review: Review, starts_at: datetime, staff_id:
     school = session.get(School, review.school_id)
     told = _cancel_planned(session, review, "The review moved.")
     review.starts_at, review.updated_at = starts_at, utcnow()
-    _plan(session, school, review, contribution_already_requested=_requested(session, review))
+    _plan(session, school, review)
+    _refresh_live_runs(session, review, school)
     _audit(session, school.id, staff_id, "review.move", review.id)
     return _notify(session, review, school, told, "review.moved")
 
@@ -54,18 +55,19 @@ def cancel_review(session: Session, review: Review, staff_id: int | None) -> lis
     school = session.get(School, review.school_id)
     told = _cancel_planned(session, review, "The review was cancelled.")
     review.status, review.updated_at = "cancelled", utcnow()
-    for run in session.exec(select(flow_runs.FlowRun).where(flow_runs.FlowRun.review_id == review.id,
-                                                            flow_runs.FlowRun.status.in_(flow_runs.LIVE))):
+    for run in session.exec(select(FlowRun).where(FlowRun.review_id == review.id,
+                                                  FlowRun.status.in_(flow_runs.LIVE))):
         run.status, run.finished_at = "cancelled", utcnow()
     _audit(session, school.id, staff_id, "review.cancel", review.id)
     return _notify(session, review, school, told, "review.cancelled")
 
 
-def _plan(session: Session, school: School, review: Review, contribution_already_requested: bool = False) -> None:
+def _plan(session: Session, school: School, review: Review) -> None:
     plan = parse_plan(school.reminder_plan or None)
-    planned = plan_reminders(review.starts_at, school.timezone, plan, utcnow(),
-                             contribution_already_requested=contribution_already_requested)
     for guardian in guardians_of(session, review.child_id):
+        # A carer already asked for their views (before a move) is not asked again.
+        planned = plan_reminders(review.starts_at, school.timezone, plan, utcnow(),
+                                 contribution_already_requested=_requested(session, review, guardian.id))
         for item in planned:
             session.add(Reminder(school_id=school.id, review_id=review.id, guardian_id=guardian.id, kind=item.kind,
                                  due_at=item.due_at_utc, status="skipped" if item.skip_reason else "planned",
@@ -81,9 +83,43 @@ def _cancel_planned(session: Session, review: Review, note: str) -> set[int]:
     return {r.guardian_id for r in reminders if r.status == "sent"}
 
 
-def _requested(session: Session, review: Review) -> bool:
-    return session.exec(select(Reminder.id).where(Reminder.review_id == review.id, Reminder.status == "sent",
-                                                  Reminder.kind == "contribution_request")).first() is not None
+def _requested(session: Session, review: Review, guardian_id: int) -> bool:
+    return session.exec(select(Reminder.id).where(
+        Reminder.review_id == review.id, Reminder.guardian_id == guardian_id, Reminder.status == "sent",
+        Reminder.kind == "contribution_request")).first() is not None
+
+
+def _refresh_live_runs(session: Session, review: Review, school: School) -> None:
+    # Questions still under way name the meeting's date ("Can you come on {date}?"): the new one.
+    runs = session.exec(select(FlowRun).where(FlowRun.review_id == review.id, FlowRun.status.in_(flow_runs.LIVE)))
+    for run in runs:
+        values = review_values(session, review, school, session.get(Guardian, run.guardian_id))
+        run.state = {**run.state, "values": {**run.state.get("values", {}), **values}}
+
+
+def request_views_now(session: Session, review: Review, school: School, guardian: Guardian,
+                      staff_id: int | None) -> tuple[FlowRun | None, list[int]]:
+    """Staff ask a carer for their views from the review page, instead of waiting for the reminder.
+
+    The planned request becomes this one (so the sweep never asks twice, and a move knows the
+    carer was asked); with none planned, a row is added so the review page shows it.
+    """
+    run, to_send = flow_runs.start_flow(session, guardian, school, "pre_review",
+                                        review_values(session, review, school, guardian),
+                                        review_id=review.id, staff_id=staff_id)
+    if run is None:
+        return None, []
+    now, note = utcnow(), "Sent by hand from the review page."
+    message_id = to_send[0] if to_send else None
+    claimed = session.execute(
+        update(Reminder).where(Reminder.review_id == review.id, Reminder.guardian_id == guardian.id,
+                               Reminder.kind == "contribution_request", Reminder.status == "planned")
+        .values(status="sent", status_note=note, due_at=now, message_id=message_id)).rowcount
+    if not claimed:
+        session.add(Reminder(school_id=review.school_id, review_id=review.id, guardian_id=guardian.id,
+                             kind="contribution_request", due_at=now, status="sent", status_note=note,
+                             message_id=message_id))
+    return run, to_send
 
 
 def _notify(session: Session, review: Review, school: School, guardian_ids: set[int], key: str) -> list[int]:

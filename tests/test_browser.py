@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from sqlmodel import select
 
 from bot.language import preload
+from storage.models import Child, GuardianChild, utcnow
 from tests.conftest import run_jobs
-from tests.factories import STAFF_PASSWORD
+from tests.factories import STAFF_PASSWORD, make_guardian
 from tests.support.inbox import (  # noqa: F401  (fixtures)
     LiveServer, add_message, messages_of, reply_form, thread_url, world,
 )
@@ -174,3 +178,74 @@ def test_the_inbox_reads_well_on_a_phone_and_arabic_runs_right_to_left(open_page
         "Not delivered: the phone was unreachable (switched off or out of signal)")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
     page.screenshot(path=str(shots / "inbox-thread-phone.png"), full_page=True)
+
+
+POLISH = "Zosia jest w domu spokojna, ale bardzo źle śpi i nie chce jeść śniadania."
+
+
+def test_a_review_for_a_child_with_polish_and_urdu_carers(open_page, live, world, db, shots):
+    agnieszka = make_guardian(db, world.school, "+447700900731", name="Agnieszka Malik", language="pl",
+                              child="Zofia Malik")
+    tariq = make_guardian(db, world.school, "+447700900732", name="Tariq Malik", language="ur",
+                          channel="whatsapp", child=None)
+    zofia = db.exec(select(Child).where(Child.name == "Zofia Malik")).one()
+    db.add(GuardianChild(guardian_id=tariq.id, child_id=zofia.id, relationship="father"))
+    db.commit()
+    day = (utcnow() + timedelta(days=21)).astimezone(ZoneInfo("Europe/London"))
+    page = open_page()
+    sign_in(page, world.staff.email)
+
+    # The SENDCo schedules the review, typing the date day first.
+    page.get_by_role("link", name="Reviews").click()
+    page.get_by_label("Child").select_option(label="Zofia Malik")
+    page.get_by_label("Date and time").fill(f"{day:%d/%m/%Y} 15:30")
+    page.get_by_label("Kind of review").select_option("ehcp_annual")
+    page.get_by_label(re.compile("Place or call link")).fill("Room 4 (Hillside building)")
+    page.get_by_role("button", name="Schedule review").click()
+    expect(page.get_by_role("heading", name=re.compile("Zofia Malik · EHCP annual review"))).to_be_visible()
+    expect(page.locator(".flash")).to_contain_text("Reminders are planned for 2 carers")
+    expect(page.locator("dd time")).to_have_text(re.compile(rf"\w{{3}} {day.day} {day:%b %Y}, 15:30"))
+    carers = page.locator(".carer")
+    expect(carers).to_have_count(2)
+    expect(carers.nth(0)).to_contain_text("Agnieszka Malik")
+    expect(carers.nth(0)).to_contain_text("Polish")
+    expect(carers.nth(1)).to_contain_text("Tariq Malik")
+    expect(carers.nth(1)).to_contain_text("Urdu")
+    expect(carers.nth(0).locator(".reminders tbody tr")).to_have_count(3)
+
+    # ... asks both carers for their views now.
+    for name in ("Agnieszka Malik", "Tariq Malik"):
+        page.locator(".carer", has_text=name).get_by_role("button", name="Ask for their views now").click()
+        expect(page.locator(".flash")).to_contain_text(f"The questions are on their way to {name}")
+    run_jobs(live.app)
+
+    # Agnieszka answers the first question in Polish, from the parent simulator.
+    page.goto(f"/simulator/?guardian={agnieszka.id}")
+    page.get_by_label("Message from the parent").fill(POLISH)
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator(".bubble.mine", has_text=POLISH)).to_be_visible()
+    run_jobs(live.app)
+
+    page.get_by_role("link", name="Reviews").click()
+    page.get_by_role("link", name=re.compile(r"15:30")).click()
+    expect(page.locator(".carer")).to_have_count(2)
+    for name in ("Agnieszka Malik", "Tariq Malik"):
+        carer = page.locator(".carer", has_text=name)
+        expect(carer).to_contain_text("Answering the questions for this review now")
+        expect(carer.locator(".reminders tbody tr").first).to_contain_text("Request for your views")
+        expect(carer.locator(".reminders tbody tr").first).to_contain_text("Delivered")
+    expect(page.locator(".contribution")).to_have_count(2)
+    original = page.locator('.contribution p[lang="pl"]')
+    expect(original).to_have_text(POLISH)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(shots / "review-page.png"), full_page=True)
+
+    # The printable page: no navigation, the parent's words kept.
+    page.get_by_role("link", name="Print").click()
+    expect(page.get_by_role("heading", name="The family's views: Zofia Malik")).to_be_visible()
+    expect(page.locator(".topbar")).to_have_count(0)
+    expect(page.locator('p[lang="pl"]')).to_have_text(POLISH)
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    expect(page.locator(".print-tools")).to_be_hidden()
+    page.screenshot(path=str(shots / "review-print.png"), full_page=True)

@@ -275,3 +275,24 @@ def test_whatsapp_outside_the_window_uses_the_template_and_fails_over_to_sms(wha
     [copy] = [m for m in outbound(db) if m.failover_of_id == reminder_message.id]
     assert copy.channel == "sms" and sms_request.form["Body"] == [copy.translation]
     assert [r.status for r in reminders(db, review_id)] == ["sent"]
+
+
+def test_after_a_move_only_the_carer_already_asked_is_not_asked_again(app, db, family):
+    from bot.reviews import request_views_now
+
+    school, child, anna, ayesha = family
+    with at(NOW):
+        review_id = schedule(app, school, child)
+        with app.app_context(), session_scope() as session:
+            run, _ = request_views_now(session, session.get(Review, review_id), session.get(School, school.id),
+                                       session.get(Guardian, anna.id), None)
+            old_date = run.state["values"]["date"]
+        with app.app_context(), session_scope() as session:
+            move_review(session, session.get(Review, review_id), datetime(2026, 12, 9, 14, 0, tzinfo=timezone.utc),
+                        None)
+    planned_requests = {r.guardian_id for r in reminders(db, review_id)
+                        if r.kind == "contribution_request" and r.status == "planned"}
+    assert planned_requests == {ayesha.id}
+    db.expire_all()
+    [live] = db.exec(select(FlowRun).where(FlowRun.guardian_id == anna.id)).all()
+    assert live.state["values"]["date"] != old_date and "9" in live.state["values"]["date"]

@@ -71,7 +71,8 @@ def send_reply(conversation_id: int):
         if request.form.get("previewed", "").replace("\r\n", "\n").strip() != english:
             return _show_preview(db, conversation, guardian, english, notice=CHANGED)
         try:
-            message = queue_staff_reply(db, guardian, conversation, g.school, g.staff.id, english)
+            message = queue_staff_reply(db, guardian, conversation, g.school, g.staff.id, english,
+                                        urgent=request.form.get("urgent") == "yes")
         except TranslationFailed:
             return render_thread(db, conversation, guardian, draft=english, error=ENGINE_DOWN, status=503)
         queries.mark_read(db, conversation)  # replying is reading

@@ -5,15 +5,18 @@ Shared by the thread view and the reply views (preview and send re-render the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 
-from flask import abort, g, render_template
+from flask import abort, current_app, g, render_template
 from sqlmodel import Session
 
 from bot.inbox import queries
+from bot.inbox.contribution import flow_banner
+from bot.inbox.display import local_time
 from bot.outbound import parent_language
 from bot.rendering import Rendering
 from bot.segments import SegmentCount, count_segments
-from storage.models import Conversation, Guardian
+from storage.models import Conversation, Guardian, Message, School, utcnow
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,20 @@ def make_preview(english: str, rendering: Rendering, guardian: Guardian) -> Repl
                         language=parent_language(guardian, g.school), channel=reply_channel(guardian))
 
 
+def quiet_holds(messages: list[Message], school: School) -> dict[int, str]:
+    """Outbound messages waiting for quiet hours to end: id -> when they go ('08:00')."""
+    now, held = utcnow(), {}
+    for message in messages:
+        until = message.not_before
+        if message.direction != "outbound" or message.status != "outbox" or until is None:
+            continue
+        until = until if until.tzinfo else until.replace(tzinfo=timezone.utc)  # SQLite: naive UTC
+        if until > now:
+            pattern = "%H:%M" if until - now <= timedelta(hours=24) else "%H:%M on %d/%m/%Y"
+            held[message.id] = local_time(until, school, pattern)
+    return held
+
+
 def render_thread(session: Session, conversation: Conversation, guardian: Guardian, *, draft: str = "",
                   preview: ReplyPreview | None = None, error: str | None = None, status: int = 200):
     """The thread page, optionally with a draft, its preview or an error in the reply box."""
@@ -57,5 +74,6 @@ def render_thread(session: Session, conversation: Conversation, guardian: Guardi
         "inbox/thread.html", conversation=conversation, guardian=guardian, children=children,
         messages=messages, authors=authors, school=g.school, draft=draft, preview=preview, error=error,
         reply_language=parent_language(guardian, g.school), reply_channel=reply_channel(guardian),
+        flow=flow_banner(session, guardian.id, current_app.extensions["flows"]), held=quiet_holds(messages, g.school),
     )
     return page, status

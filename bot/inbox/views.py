@@ -1,13 +1,17 @@
-"""Inbox pages: the conversation list and one conversation's thread."""
+"""Inbox pages: the conversation list, one conversation's thread, and taking over its question flow."""
 from __future__ import annotations
 
-from flask import g, render_template
+from flask import flash, g, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError
 
+from bot import flow_runs
 from bot.inbox import audit, bp, queries
 from bot.inbox.auth import login_required
 from bot.inbox.thread import load_conversation, render_thread
+from bot.outbound import enqueue_delivery
 from storage.db import session_scope
+
+TAKE_OVER_FLOW, HAND_BACK_FLOW = "take_over_flow", "hand_back_flow"
 
 
 @bp.get("/")
@@ -28,6 +32,42 @@ def thread(conversation_id: int):
         queries.mark_read(db, conversation)
         audit.record(db, g.school.id, g.staff.id, audit.VIEW_CONVERSATION, f"conversation:{conversation.id}")
         return render_thread(db, conversation, guardian)
+
+
+@bp.post("/conversations/<int:conversation_id>/take-over")
+@login_required
+def take_over(conversation_id: int):
+    """Staff step into a question flow: it waits (no questions, no chasers) until handed back."""
+    with session_scope() as db:
+        conversation, guardian = load_conversation(db, conversation_id)
+        run = flow_runs.live_run(db, flow_runs.lock_guardian(db, guardian.id).id)
+        if run is not None and run.status == "active":
+            flow_runs.pause_for_staff(db, guardian.id)
+            audit.record(db, g.school.id, g.staff.id, TAKE_OVER_FLOW, f"flow_run:{run.id}")
+            flash("You have taken over: no more questions are sent until you hand back.")
+        else:
+            flash("There are no questions running to take over.", "error")
+    return redirect(url_for("inbox.thread", conversation_id=conversation_id))
+
+
+@bp.post("/conversations/<int:conversation_id>/hand-back")
+@login_required
+def hand_back(conversation_id: int):
+    """Hand a paused flow back: the parent is asked again the question it was waiting on."""
+    with session_scope() as db:
+        conversation, guardian = load_conversation(db, conversation_id)
+        run = flow_runs.live_run(db, flow_runs.lock_guardian(db, guardian.id).id)
+        resumed = run is not None and run.status == "paused"
+        to_send = flow_runs.resume_flow(db, guardian, g.school) if resumed else []
+        if resumed:
+            audit.record(db, g.school.id, g.staff.id, HAND_BACK_FLOW, f"flow_run:{run.id}")
+    for message_id in to_send:
+        enqueue_delivery(message_id)  # after the commit, so the worker finds the rows
+    if resumed:
+        flash("Handed back: the parent is asked the question again.")
+    else:
+        flash("There are no paused questions to hand back.", "error")
+    return redirect(url_for("inbox.thread", conversation_id=conversation_id))
 
 
 @bp.errorhandler(404)

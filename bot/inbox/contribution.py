@@ -1,0 +1,146 @@
+"""A parent's contribution before a review, question by question, for staff to read and print.
+
+Each question of the flow, in the flow's order, with the answer that counts: a free-text
+answer as the parent wrote it (their message, untouched) beside its English translation, a
+choice in English words, or plainly "skipped" / "not understood". Flow words are rendered in
+English from the same catalogue keys the parent's messages used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from bot import flow_runs
+from bot.i18n import render_template
+from bot.inbox.review_queries import messages_by_id
+from flows import Flow, Step
+from flows.model import CHOICE, QUESTION_TYPES, SCALE, YES_NO
+from storage.models import FlowAnswer, FlowRun, Guardian, Message
+
+RUN_STATUS_WORDS = {
+    "active": "in progress", "paused": "paused (staff have taken over)", "completed": "completed",
+    "expired": "expired (no answer in time)", "cancelled": "cancelled",
+}
+FLOW_TITLES = {"pre_review": "views before the review", "review_reminder": "review reminder"}
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One question and what the parent said. `state` says which parts the page shows."""
+
+    step_id: str
+    label: str
+    state: str  # text | choice | skipped | withdrawn | not_understood | waiting | not_asked
+    words: str = ""  # a choice in English, or the parent's words when there is no message
+    message: Message | None = None  # the parent's own message, original + translation
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One run of the questions with one guardian."""
+
+    run: FlowRun
+    guardian: Guardian
+    status: str
+    rows: list[AnswerRow]
+
+    @property
+    def answered(self) -> int:
+        """How many questions have an answer (text or choice)."""
+        return sum(row.state in ("text", "choice") for row in self.rows)
+
+
+def flow_title(flow_id: str) -> str:
+    """A flow's name for staff ('views before the review')."""
+    return FLOW_TITLES.get(flow_id, flow_id.replace("_", " "))
+
+
+def run_status(run: FlowRun) -> str:
+    """A run's status in words."""
+    return RUN_STATUS_WORDS.get(run.status, run.status)
+
+
+def question_steps(flow: Flow) -> list[Step]:
+    """The steps that ask something and are named for staff, in the flow's order."""
+    return [step for step in flow.steps.values() if step.type in QUESTION_TYPES and step.label]
+
+
+def position(flow: Flow, run: FlowRun) -> str:
+    """Where a live run is: 'question 3', or 'checking the answers' at the read-back."""
+    state = run.state or {}
+    current = state.get("current")
+    numbered = [step.id for step in question_steps(flow)]
+    if current in numbered:
+        return f"question {numbered.index(current) + 1} of {len(numbered)}"
+    if state.get("phase") in ("confirm", "which"):
+        return "checking their answers"
+    return "starting"
+
+
+def english(key: str, values: dict) -> str:
+    """A catalogue text in English (the key itself if the catalogue no longer has it)."""
+    try:
+        return render_template(key, "en", **values) or key
+    except (KeyError, ValueError):
+        return key
+
+
+def build_contribution(session: Session, flow: Flow, run: FlowRun, guardian: Guardian,
+                       values: dict) -> Contribution:
+    """Every question of the flow with the run's latest answer to it."""
+    latest = flow_runs.latest_answers(session, run.id)
+    messages = messages_by_id(session, run.school_id, [a.message_id for a in latest.values() if a.message_id])
+    live = run.status in flow_runs.LIVE
+    rows = [_row(step, latest.get(step.id), messages, values, live) for step in question_steps(flow)]
+    return Contribution(run=run, guardian=guardian, status=run_status(run), rows=rows)
+
+
+def _row(step: Step, answer: FlowAnswer | None, messages: dict[int, Message], values: dict,
+         live: bool) -> AnswerRow:
+    label = english(step.label, values)
+    if answer is None:
+        return AnswerRow(step.id, label, "waiting" if live else "not_asked")
+    message = messages.get(answer.message_id) if answer.message_id else None
+    if answer.status == "skipped":
+        # A skip with no message of the parent's is the engine withdrawing an answer that an
+        # earlier correction took off the route (e.g. "how you will join" after "not coming").
+        return AnswerRow(step.id, label, "skipped" if message else "withdrawn")
+    if answer.status == "not_understood":
+        return AnswerRow(step.id, label, "not_understood", words=answer.value or "", message=message)
+    if step.type in (CHOICE, YES_NO, SCALE):
+        return AnswerRow(step.id, label, "choice", words=choice_words(step, answer.value, values), message=message)
+    return AnswerRow(step.id, label, "text", words=answer.value or "", message=message)
+
+
+def choice_words(step: Step, value: str | None, values: dict) -> str:
+    """An option's value in English words ('By phone', 'Yes', '4 out of 5')."""
+    if step.type == YES_NO and value in ("yes", "no"):
+        return english(f"flow.answer.{value}", values)
+    if step.type == SCALE:
+        return english("flow.answer.scale", {**values, "value": value})
+    choice = step.choice(value or "")
+    return english(choice.label, values) if choice else (value or "")
+
+
+@dataclass(frozen=True)
+class FlowBanner:
+    """What the thread says about a guardian's live question flow."""
+
+    run: FlowRun
+    title: str
+    position: str
+
+    @property
+    def paused(self) -> bool:
+        """True when staff have taken the conversation over."""
+        return self.run.status == "paused"
+
+
+def flow_banner(session: Session, guardian_id: int, flows: dict[str, Flow]) -> FlowBanner | None:
+    """The guardian's active or paused flow for the thread's banner, or None."""
+    run = flow_runs.live_run(session, guardian_id)
+    if run is None:
+        return None
+    flow = flows.get(run.flow_id)
+    return FlowBanner(run=run, title=flow_title(run.flow_id), position=position(flow, run) if flow else "")

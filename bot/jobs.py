@@ -17,7 +17,7 @@ from bot import flow_runs
 from bot.delivery import deliver, fail_over
 from bot.outbound import enqueue_delivery
 from bot.queue import enqueue
-from bot.reviews import send_due_reminders
+from bot.reviews import due_reminder_ids, send_reminders
 from bot.translation import TranslationUnavailable
 from storage.db import session_scope
 from storage.models import Guardian, Message, School, utcnow
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 TRANSLATION_RETRY = Retry(max=3, interval=[5, 30, 120])
 # The sweep leaves fresh rows to the jobs already enqueued for them.
 SWEEP_GRACE = timedelta(minutes=2)
+# Reminders per job: small enough that two workers share a large fan-out, large enough that a
+# trust's 10,000 reminders are not 10,000 jobs.
+REMINDER_BATCH = 100
 
 
 def translate_message(message_id: int) -> str | None:
@@ -66,6 +69,15 @@ def process_inbound(guardian_id: int) -> None:
     process_received(guardian_id)
 
 
+def send_reminder_batch(reminder_ids: list[int]) -> int:
+    """Send a batch of due reminders (the sweep splits them so every worker can take a share)."""
+    with session_scope() as session:
+        to_send = send_reminders(session, reminder_ids, utcnow())
+    for message_id in to_send:
+        enqueue_delivery(message_id)
+    return len(to_send)
+
+
 def deliver_message(message_id: int) -> None:
     """Send one stored outbound message (once, whatever happens to the job)."""
     deliver(message_id)
@@ -91,17 +103,19 @@ def sweep_pending() -> dict[str, int]:
             or_(Message.not_before.is_(None), Message.not_before <= now))).all()
         failovers = _fail_over_silent_whatsapp(session, now - timedelta(minutes=config["WHATSAPP_FAILOVER_MINUTES"]))
     with session_scope() as session:
-        reminders = send_due_reminders(session, now)
+        due_reminders = due_reminder_ids(session, now)
     with session_scope() as session:
         chasers = flow_runs.time_out_quiet_runs(session, now)
     for guardian_id in unprocessed:
         enqueue(process_inbound, guardian_id)
     for message_id in untranslated:
         enqueue(translate_message, message_id, retry=TRANSLATION_RETRY)
-    for message_id in [*unsent, *failovers, *reminders, *chasers]:
+    for start in range(0, len(due_reminders), REMINDER_BATCH):
+        enqueue(send_reminder_batch, due_reminders[start:start + REMINDER_BATCH])
+    for message_id in [*unsent, *failovers, *chasers]:
         enqueue_delivery(message_id)
     counts = {"unprocessed": len(unprocessed), "translations": len(untranslated), "deliveries": len(unsent), "recovered_sends": stalled,
-              "failovers": len(failovers), "reminder_messages": len(reminders), "flow_timeouts": len(chasers)}
+              "failovers": len(failovers), "due_reminders": len(due_reminders), "flow_timeouts": len(chasers)}
     if any(counts.values()):
         log.info("sweep: %s", counts)
     return counts

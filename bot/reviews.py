@@ -142,10 +142,20 @@ def review_values(session: Session, review: Review, school: School, guardian: Gu
             "place": review.location or school.name}
 
 
-def send_due_reminders(session: Session, now: datetime) -> list[int]:
-    """Turn every due reminder into messages, once; returns the messages to send."""
-    due = session.exec(select(Reminder).where(Reminder.status == "planned", Reminder.due_at <= now)
-                       .order_by(Reminder.due_at).with_for_update(skip_locked=True)).all()
+def due_reminder_ids(session: Session, now: datetime) -> list[int]:
+    """Reminders whose time has come and which have not gone yet, oldest first."""
+    return session.exec(select(Reminder.id).where(Reminder.status == "planned", Reminder.due_at <= now)
+                        .order_by(Reminder.due_at, Reminder.id)).all()
+
+
+def send_reminders(session: Session, reminder_ids: list[int], now: datetime) -> list[int]:
+    """Turn these reminders into messages, each at most once; returns the messages to send.
+
+    Rows another worker holds are skipped (it is sending them); a row already sent is left.
+    """
+    due = session.exec(select(Reminder).where(Reminder.id.in_(reminder_ids), Reminder.status == "planned",
+                                              Reminder.due_at <= now)
+                       .order_by(Reminder.id).with_for_update(skip_locked=True)).all()
     to_send: list[int] = []
     for reminder in due:
         to_send += _send_reminder(session, reminder, now)
@@ -153,12 +163,13 @@ def send_due_reminders(session: Session, now: datetime) -> list[int]:
 
 
 def _send_reminder(session: Session, reminder: Reminder, now: datetime) -> list[int]:
-    # The compare-and-set is what keeps a reminder to one send when two sweeps overlap.
+    # The compare-and-set keeps a reminder to one send even where row locks are not available
+    # (SQLite); `synchronize_session=False` keeps it O(1) in a session holding many rows.
     claimed = session.execute(update(Reminder).where(Reminder.id == reminder.id, Reminder.status == "planned")
-                              .values(status="sent")).rowcount == 1
+                              .values(status="sent").execution_options(synchronize_session=False)).rowcount == 1
     if not claimed:
         return []
-    session.refresh(reminder)
+    reminder.status = "sent"
     review = session.get(Review, reminder.review_id)
     guardian = session.get(Guardian, reminder.guardian_id)
     school = session.get(School, reminder.school_id)

@@ -92,6 +92,7 @@ def claim_message(session: Session, message_id: int, from_status: str, to_status
         update(Message)
         .where(Message.id == message_id, Message.status == from_status)
         .values(status=to_status, status_updated_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 

@@ -87,9 +87,9 @@ def test_due_request_starts_the_questions_in_each_carers_language_once(app, db, 
     with at(NOW):
         review_id = schedule(app, school, child)
     with at(REQUEST_DUE.replace(minute=1)):
-        assert sweep(app)["reminder_messages"] > 0
+        assert sweep(app)["due_reminders"] == 2
         sent_first = outbound(db)
-        assert sweep(app)["reminder_messages"] == 0  # a second sweep sends nothing more
+        assert sweep(app)["due_reminders"] == 0  # a second sweep sends nothing more
     assert outbound(db) == sent_first
     runs = db.exec(select(FlowRun)).all()
     assert sorted((r.guardian_id, r.flow_id, r.review_id, r.language) for r in runs) == sorted(
@@ -216,16 +216,24 @@ def test_one_tap_reply_to_a_reminder_is_understood(app, db, family):
     assert outbound(db)[-1].template_key == "review.reply.another_time"
 
 
-def test_redis_flushed_after_the_sweep_queued_reminders_the_next_sweep_sends_them(app, db, family):
+def test_redis_flushed_twice_loses_no_reminder_and_sends_none_twice(app, db, family):
+    from bot.jobs import send_reminder_batch
+
     school, child, *_ = family
     with at(NOW):
         review_id = schedule(app, school, child)
     with at(REQUEST_DUE.replace(minute=1)):
         with app.app_context():
-            sweep_pending()
-        app.extensions["redis"].flushdb()  # Redis restarted before any worker picked them up
-    assert {m.status for m in outbound(db)} == {"outbox"}
-    with at(REQUEST_DUE.replace(minute=5)):
+            assert sweep_pending()["due_reminders"] == 2
+        app.extensions["redis"].flushdb()  # Redis restarted: the reminder batch job is gone
+    assert outbound(db) == [] and {r.status for r in reminders(db, review_id)} == {"planned"}
+    with at(REQUEST_DUE.replace(minute=2)), app.app_context():
+        due = sweep_pending()["due_reminders"]
+        app.extensions["redis"].flushdb()
+        send_reminder_batch([r.id for r in reminders(db, review_id) if r.status == "planned"])
+        app.extensions["redis"].flushdb()  # ...and again, after the messages were queued for delivery
+    assert due == 2 and {m.status for m in outbound(db)} == {"outbox"}
+    with at(REQUEST_DUE.replace(minute=6)):
         sweep(app)
     messages = outbound(db)
     assert messages and {m.status for m in messages} == {"delivered"}
@@ -296,3 +304,18 @@ def test_after_a_move_only_the_carer_already_asked_is_not_asked_again(app, db, f
     db.expire_all()
     [live] = db.exec(select(FlowRun).where(FlowRun.guardian_id == anna.id)).all()
     assert live.state["values"]["date"] != old_date and "9" in live.state["values"]["date"]
+
+
+def test_a_reminder_batch_run_twice_sends_each_reminder_once(app, db, family):
+    from bot.jobs import send_reminder_batch
+
+    school, child, *_ = family
+    with at(NOW):
+        review_id = schedule(app, school, child)
+    due = [r.id for r in reminders(db, review_id) if r.kind == "contribution_request"]
+    with at(REQUEST_DUE.replace(minute=1)), app.app_context():
+        first = send_reminder_batch(due)
+        again = send_reminder_batch(due)  # the sweep and a retry both enqueued it
+    assert first > 0 and again == 0
+    intros = [m for m in outbound(db) if m.template_key == "pre_review.intro"]
+    assert len(intros) == 2

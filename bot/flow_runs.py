@@ -58,8 +58,10 @@ def start_flow(session: Session, guardian: Guardian, school: School, flow_id: st
 
 
 def answer(session: Session, message: Message, guardian: Guardian, school: School) -> tuple[bool, list[int]]:
-    """Give a parent's message to their active flow. Returns (consumed as an answer, messages to send)."""
-    guardian = lock_guardian(session, guardian.id)
+    """Give a parent's message to their active flow. Returns (consumed as an answer, messages to send).
+
+    The caller holds the guardian's row lock (bot.inbound.process_received takes it).
+    """
     run = live_run(session, guardian.id)
     if run is None or run.status != "active":
         return False, []

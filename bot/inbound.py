@@ -59,7 +59,9 @@ def parse_inbound(form: MultiDict) -> InboundText:
         raise BadWebhook("MessageSid is missing or malformed")
     if not form.get("From") or not form.get("To"):
         raise BadWebhook("From and To are required")
-    body = form.get("Body", "")
+    # A NUL cannot be stored in PostgreSQL text; refusing the message would lose it on every
+    # Twilio retry, so it becomes U+FFFD, the standard mark for a character that could not be kept.
+    body = form.get("Body", "").replace("\x00", "\ufffd")
     if len(body) > MAX_BODY_CHARS:
         raise BadWebhook(f"Body is longer than {MAX_BODY_CHARS} characters")
     try:
@@ -109,7 +111,7 @@ def _store(inbound: InboundText) -> int:
             num_media=len(inbound.media), media=inbound.media or None,
             provider_sid=inbound.sid, status="received", created_at=now,
         )
-        if not insert_message_once(session, message):
+        if insert_message_once(session, message) is None:
             return guardian.id
         guardian.last_inbound_at = now
         conversation.last_message_at = now

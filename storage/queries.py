@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Callable, TypeVar
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -14,8 +16,8 @@ T = TypeVar("T")
 
 def school_for_number(session: Session, phone: str) -> School | None:
     """The school that owns this Twilio number, if any."""
-    number = session.exec(select(SchoolNumber).where(SchoolNumber.phone == phone)).first()
-    return session.get(School, number.school_id) if number else None
+    return session.exec(select(School).join(SchoolNumber, SchoolNumber.school_id == School.id)
+                        .where(SchoolNumber.phone == phone)).first()
 
 
 def school_sender(session: Session, school_id: int, channel: str) -> str | None:
@@ -68,14 +70,19 @@ def conversation_for(session: Session, guardian: Guardian) -> Conversation:
     )
 
 
-def insert_message_once(session: Session, message: Message) -> bool:
-    """Insert a message unless one with the same provider sid exists; True if inserted."""
-    try:
-        with session.begin_nested():
-            session.add(message)
-        return True
-    except IntegrityError:
-        return False
+def insert_message_once(session: Session, message: Message) -> int | None:
+    """Insert a message unless one with the same provider sid exists; its new id, or None.
+
+    One INSERT ... ON CONFLICT DO NOTHING: a Twilio retry (even five at once) costs one
+    round trip and stores nothing.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    values = {column.name: getattr(message, column.name) for column in Message.__table__.columns
+              if column.name != "id"}
+    statement = (insert(Message).values(**values)
+                 .on_conflict_do_nothing(index_elements=["provider_sid"]).returning(Message.id))
+    return session.execute(statement).scalar()
 
 
 def message_by_sid(session: Session, provider_sid: str) -> Message | None:

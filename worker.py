@@ -37,7 +37,9 @@ def main() -> None:
         from bot.language import preload
 
         preload()
-        SimpleWorker([queue], connection=queue.connection).work(with_scheduler=True)
+        # Maintenance every minute (not RQ's default ten): if the worker holding the scheduler
+        # lock dies, another takes over retries and quiet-hours holds within a minute or two.
+        SimpleWorker([queue], connection=queue.connection, maintenance_interval=60).work(with_scheduler=True)
     stop.set()
 
 

@@ -22,6 +22,7 @@ not recognised. Models load once per process (about 0.5 GB, ~4 s): call preload(
 from __future__ import annotations
 
 import math
+import os
 import re
 import threading
 import unicodedata
@@ -81,6 +82,17 @@ NOTHING = Detection(None, 0.0)
 
 _detector: LanguageDetector | None = None
 _load_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    # A fork (gunicorn --preload) can happen while the start-up thread holds the lock half-way
+    # through loading; that thread does not exist in the child, so the child gets a fresh lock
+    # (and loads for itself if the models were not ready when it was forked).
+    global _load_lock
+    _load_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def preload() -> None:

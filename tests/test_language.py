@@ -233,3 +233,30 @@ def test_pashto_sorani_tigrinya_sentences_by_script_rules():
     sorani = [line for line in kurdish.splitlines() if re.search("[\u0600-\u06ff]", line)]
     assert len(sorani) >= 10
     assert sum(detect(line).language == "ku" for line in sorani) >= len(sorani) - 2
+
+
+def test_a_process_forked_while_the_models_load_can_still_detect():
+    # gunicorn --preload forks while the start-up thread may hold the loading lock.
+    import os
+    import threading
+
+    import bot.language as language
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        with language._load_lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    held.wait(10)
+    pid = os.fork()
+    if pid == 0:  # the child: the holder thread does not exist here
+        acquired = language._load_lock.acquire(timeout=5)
+        os._exit(0 if acquired and language.detect("Dzień dobry, jak się Pan ma?").language == "pl" else 1)
+    release.set()
+    holder.join()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -175,7 +175,7 @@ def test_the_inbox_reads_well_on_a_phone_and_arabic_runs_right_to_left(open_page
     arabic = page.locator('p[lang="ar"]')
     assert arabic.evaluate("el => getComputedStyle(el).direction") == "rtl"
     expect(page.locator(".message.outbound .status")).to_have_text(
-        "Not delivered: the phone was unreachable (switched off or out of signal)")
+        "Not delivered: the parent's phone was switched off or out of signal")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
     page.screenshot(path=str(shots / "inbox-thread-phone.png"), full_page=True)
 

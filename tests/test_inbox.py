@@ -227,9 +227,9 @@ def test_stop_is_shown_as_an_event_and_replaces_the_reply_box(staff_client, worl
 @pytest.mark.parametrize("status, code, words", [
     ("outbox", None, "Waiting to send"), ("dispatching", None, "Waiting to send"),
     ("queued", None, "Sent"), ("sent", None, "Sent"), ("delivered", None, "Delivered"), ("read", None, "Read"),
-    ("undelivered", 30006, "Not delivered: the number is a landline or its network cannot receive texts"),
-    ("failed", 21610, "Not delivered: the parent opted out by texting STOP"),
-    ("failed", 63016, "Not delivered: it was outside WhatsApp's 24-hour reply window"),
+    ("undelivered", 30006, "Not delivered: the number is a landline, or its network cannot receive texts"),
+    ("failed", 21610, "Not delivered: the parent opted out by replying STOP"),
+    ("failed", 63016, "Not delivered: the parent has not written on WhatsApp in the last 24 hours"),
     ("blocked", None, "Not sent: the parent has opted out"),
 ])
 def test_delivery_status_is_in_words(staff_client, world, db, status, code, words):
@@ -243,9 +243,12 @@ def test_delivery_status_is_in_words(staff_client, world, db, status, code, word
 
 
 def test_every_listed_twilio_error_reads_as_words():
-    for code, text in wording.TWILIO_ERRORS.items():
-        assert str(code) not in text and len(text.split()) >= 4
-    assert wording.explain_error(99999, "Something odd.") == "Something odd"
+    from bot.routing import ERROR_EXPLANATIONS
+
+    for code in ERROR_EXPLANATIONS:
+        text = wording.explain_error(code)
+        assert str(code) not in text and len(text.split()) >= 4 and text[0].islower()
+    assert wording.explain_error(99999, "Something odd.") == "something odd"
     assert wording.explain_error(None) == "no reason was given"
 
 

@@ -5,29 +5,8 @@ inbox says about a message comes from the tables here, so the wording stays cons
 """
 from __future__ import annotations
 
+from bot.routing import ERROR_EXPLANATIONS
 from storage.models import Message
-
-# Twilio error codes a school meets in practice (see shared/TWILIO.md), in words a SENDCo
-# can act on: what happened, and what to do next where there is something to do.
-TWILIO_ERRORS = {
-    21211: "the phone number is not valid: check it with the family",
-    21408: "the school's account cannot send to this country",
-    21608: "the number is not verified on the trial account",
-    21610: "the parent opted out by texting STOP",
-    21611: "too many messages were waiting to be sent: it will be retried",
-    21614: "the number is not a mobile phone, so it cannot receive texts",
-    30001: "too many messages were waiting to be sent: it will be retried",
-    30003: "the phone was unreachable (switched off or out of signal)",
-    30004: "the parent's phone or network blocked the message",
-    30005: "the number is unknown to the mobile network or no longer in use",
-    30006: "the number is a landline or its network cannot receive texts",
-    30007: "the mobile network filtered the message as unwanted",
-    30008: "the mobile network could not deliver it, for an unknown reason",
-    63003: "the number is not on WhatsApp",
-    63014: "the parent has blocked the school on WhatsApp",
-    63016: "it was outside WhatsApp's 24-hour reply window (the parent has not written in the last day)",
-    63024: "the number is not a WhatsApp number",
-}
 
 # Message.status -> what staff see. Twilio's statuses are mapped to three stages a person
 # cares about: still with us, handed to the network, arrived (or read).
@@ -54,11 +33,14 @@ KEYWORD_EVENTS = {
 
 
 def explain_error(code: int | None, message: str | None = None) -> str:
-    """A Twilio error in words ('the phone was unreachable…'), falling back to the stored text."""
-    if code in TWILIO_ERRORS:
-        return TWILIO_ERRORS[code]
-    if message:
-        return message.rstrip(".")
+    """A Twilio error in words ('the parent's phone was switched off…'), else the stored text.
+
+    The sentences live in bot.routing.ERROR_EXPLANATIONS (delivery stores them too); here they
+    follow "Not delivered: ", so they start in lower case and lose their full stop.
+    """
+    text = ERROR_EXPLANATIONS.get(code) or message
+    if text:
+        return (text[0].lower() + text[1:]).rstrip(".")
     return f"error {code}" if code else "no reason was given"
 
 

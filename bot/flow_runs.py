@@ -93,11 +93,13 @@ def end_for_opt_out(session: Session, guardian_id: int) -> None:
         _finish(run, "cancelled")
 
 
-def pause_for_staff(session: Session, guardian_id: int) -> None:
-    """A member of staff has stepped in: the flow waits (no questions, no chasers)."""
+def pause_for_staff(session: Session, guardian_id: int) -> FlowRun | None:
+    """A member of staff has stepped in: the flow waits (no questions, no chasers). The paused run, if any."""
     run = live_run(session, guardian_id)
-    if run is not None and run.status == "active":
-        run.status = "paused"
+    if run is None or run.status != "active":
+        return None
+    run.status = "paused"
+    return run
 
 
 def time_out_quiet_runs(session: Session, now: datetime) -> list[int]:

@@ -25,15 +25,17 @@ def _reply_text() -> str:
     return request.form.get("body", "").replace("\r\n", "\n").strip()
 
 
-def _problem(english: str, guardian) -> tuple[str, int] | None:
-    """Why this reply cannot go ahead (message, HTTP status), or None."""
+def _refusal(db, conversation, guardian, english: str):
+    """The thread page saying why this reply cannot go ahead, or None when it can."""
     if guardian.opted_out:
-        return OPTED_OUT, 409
-    if not english:
-        return "Write a reply first.", 400
-    if len(english) > MAX_REPLY_CHARS:
-        return f"The reply is {len(english)} characters; the most is {MAX_REPLY_CHARS}.", 400
-    return None
+        error, status = OPTED_OUT, 409
+    elif not english:
+        error, status = "Write a reply first.", 400
+    elif len(english) > MAX_REPLY_CHARS:
+        error, status = f"The reply is {len(english)} characters; the most is {MAX_REPLY_CHARS}.", 400
+    else:
+        return None
+    return render_thread(db, conversation, guardian, draft=english, error=error, status=status)
 
 
 def _show_preview(db, conversation, guardian, english: str, notice: str | None = None):
@@ -52,10 +54,8 @@ def preview_reply(conversation_id: int):
     english = _reply_text()
     with session_scope() as db:
         conversation, guardian = load_conversation(db, conversation_id)
-        problem = _problem(english, guardian)
-        if problem:
-            return render_thread(db, conversation, guardian, draft=english, error=problem[0], status=problem[1])
-        return _show_preview(db, conversation, guardian, english)
+        refused = _refusal(db, conversation, guardian, english)
+        return refused or _show_preview(db, conversation, guardian, english)
 
 
 @bp.post("/conversations/<int:conversation_id>/send")
@@ -65,9 +65,9 @@ def send_reply(conversation_id: int):
     english = _reply_text()
     with session_scope() as db:
         conversation, guardian = load_conversation(db, conversation_id)
-        problem = _problem(english, guardian)
-        if problem:
-            return render_thread(db, conversation, guardian, draft=english, error=problem[0], status=problem[1])
+        refused = _refusal(db, conversation, guardian, english)
+        if refused:
+            return refused
         if request.form.get("previewed", "").replace("\r\n", "\n").strip() != english:
             return _show_preview(db, conversation, guardian, english, notice=CHANGED)
         try:

@@ -40,9 +40,8 @@ def take_over(conversation_id: int):
     """Staff step into a question flow: it waits (no questions, no chasers) until handed back."""
     with session_scope() as db:
         conversation, guardian = load_conversation(db, conversation_id)
-        run = flow_runs.live_run(db, flow_runs.lock_guardian(db, guardian.id).id)
-        if run is not None and run.status == "active":
-            flow_runs.pause_for_staff(db, guardian.id)
+        run = flow_runs.pause_for_staff(db, flow_runs.lock_guardian(db, guardian.id).id)
+        if run is not None:
             audit.record(db, g.school.id, g.staff.id, TAKE_OVER_FLOW, f"flow_run:{run.id}")
             flash("You have taken over: no more questions are sent until you hand back.")
         else:

@@ -17,46 +17,36 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(load_settings())
     if test_config:
         app.config.update(test_config)
-    from bot.routing import parse_whatsapp_templates
+    from bot.messaging.routing import parse_whatsapp_templates
 
     # Refuse to start with a malformed template table rather than fail at a parent's message.
     app.config["WHATSAPP_TEMPLATES"] = parse_whatsapp_templates(app.config.get("WHATSAPP_TEMPLATES"))
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from bot import channels, flow_runs, queue
+    from bot import channels, tasks
+    from bot.conversation import flow_runs
     from bot.translation import build_translator
     from storage import db
 
     db.init_app(app)
-    queue.init_app(app)
+    tasks.init_app(app)
     channels.init_app(app)
     flow_runs.init_app(app)
     app.extensions["translator"] = build_translator(app.config, redis=app.extensions["redis"])
     csrf.init_app(app)
 
-    from bot import inbox, webhooks
+    from bot import inbox
+    from bot.channels.twilio import webhooks
 
     csrf.exempt(webhooks.bp)  # Twilio signs its requests instead
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(inbox.bp)
     if app.config["CHANNEL"] == "simulator":
-        from bot import simulator
+        from bot.inbox import simulator
 
         app.register_blueprint(simulator.bp)
 
     from bot.cli import register_commands
 
     register_commands(app)
-    if not app.testing:
-        _preload_language_models()
     return app
-
-
-def _preload_language_models() -> None:
-    # Loading the detector takes seconds; doing it in the background at start-up keeps the
-    # first parent's webhook well inside Twilio's 15-second limit without delaying start-up.
-    import threading
-
-    from bot.language import preload
-
-    threading.Thread(target=preload, name="preload-language", daemon=True).start()

@@ -36,6 +36,8 @@ _SIMPLE = {
     "FLOW_CHASER_HOURS": "48",           # an unanswered flow question gets one gentle chaser...
     "FLOW_EXPIRY_HOURS": "120",          # ...and the flow expires this long after the last activity
     "LOG_LEVEL": "INFO",
+    "REDIS_SOCKET_TIMEOUT": "2",         # seconds; the web app's bound on any Redis command
+    "SWEEP_INTERVAL_SECONDS": "60",      # how often the workers queue the sweep (one of them does)
 }
 
 
@@ -69,7 +71,8 @@ def load_settings(environ: dict[str, str] | None = None) -> dict:
     if not settings["TWILIO_AUTH_TOKEN"]:
         # The simulator signs its webhook posts exactly as Twilio would, with this token.
         settings["TWILIO_AUTH_TOKEN"] = _instance_secret(instance, "simulator_auth_token")
-    for key in ("LIBRETRANSLATE_TIMEOUT", "SEND_RATE_PER_SECOND", "FLOW_CHASER_HOURS", "FLOW_EXPIRY_HOURS"):
+    for key in ("LIBRETRANSLATE_TIMEOUT", "SEND_RATE_PER_SECOND", "FLOW_CHASER_HOURS", "FLOW_EXPIRY_HOURS",
+                "REDIS_SOCKET_TIMEOUT", "SWEEP_INTERVAL_SECONDS"):
         settings[key] = float(settings[key])
     for key in ("TRANSLATION_CACHE_TTL", "MAX_WEBHOOK_BYTES", "SEND_RATE_BURST", "WHATSAPP_FAILOVER_MINUTES",
                 "DISPATCH_RECOVERY_MINUTES"):

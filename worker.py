@@ -1,40 +1,30 @@
 """The RQ worker: `python worker.py`. Builds the app, runs the worker with the scheduler.
 
 A SimpleWorker runs jobs in this process, so translation engines and the language model
-stay loaded between jobs instead of being reloaded in a fork for every message.
+stay loaded between jobs instead of being reloaded in a fork for every message. Every worker
+offers to queue the sweep each interval; a lease in Redis lets one of them do it.
 """
 from __future__ import annotations
 
-import os
 import threading
 
 from rq import SimpleWorker
 
 from app import create_app
 
-SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
-
-
-def _sweep_forever(queue, stop: threading.Event) -> None:
-    # The database is the truth: every minute, whatever is still pending is enqueued again
-    # (a Redis restart or flush loses no work). Enqueueing is all this thread does.
-    from bot.jobs import sweep_pending
-
-    while not stop.wait(SWEEP_INTERVAL_SECONDS):
-        try:
-            queue.enqueue(sweep_pending)
-        except Exception as error:  # Redis down: try again next time
-            print(f"sweep not enqueued: {type(error).__name__}", flush=True)
-
 
 def main() -> None:
     """Run the worker until stopped."""
-    app = create_app()
+    # The worker blocks on the queue on purpose: no socket timeout on its Redis connection.
+    app = create_app({"REDIS_SOCKET_TIMEOUT": None})
     queue = app.extensions["queue"]
     stop = threading.Event()
-    threading.Thread(target=_sweep_forever, args=(queue, stop), daemon=True).start()
+    from bot.tasks.ticker import tick_forever
+
+    threading.Thread(target=tick_forever, args=(queue, app.config["SWEEP_INTERVAL_SECONDS"], stop),
+                     daemon=True).start()
     with app.app_context():
-        from bot.language import preload
+        from bot.language.detection import preload
 
         preload()
         # Maintenance every minute (not RQ's default ten): if the worker holding the scheduler

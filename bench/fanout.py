@@ -6,7 +6,7 @@ N guardians (one child each, spread over `--schools` schools, each school one se
 each have a review in a week and a "reminder" due a minute ago, bulk-inserted. Two
 `python worker.py` processes (CHANNEL=twilio, TWILIO_API_BASE_URL at Prism behind a
 recording proxy that gives each message its own sid) then do what production does:
-`sweep_pending` is enqueued as worker.py's timer enqueues it; it splits the due reminders into
+the `sweep` job is enqueued as worker.py's ticker enqueues it; it splits the due reminders into
 batch jobs, which turn them into messages and enqueue their deliveries; each deliver job goes
 through the per-sender rate limit (SEND_RATE_PER_SECOND=`--rate`) to the mock. Measured: when
 the sweep job ended, when every reminder had become a message, the wall time until every
@@ -96,14 +96,13 @@ def wait_for_workers(redis_url: str, count: int, timeout: float = 120) -> None:
 
 
 def enqueue_sweep(redis_url: str) -> str:
-    """Enqueue sweep_pending exactly as worker.py's timer does (default job timeout)."""
+    """Enqueue the sweep job by name, exactly as worker.py's ticker does (default job timeout)."""
     import redis
     from rq import Queue
 
-    from bot.jobs import sweep_pending
-    from bot.queue import QUEUE_NAME
+    from bot.tasks import JOBS, QUEUE_NAME
 
-    return Queue(QUEUE_NAME, connection=redis.Redis.from_url(redis_url)).enqueue(sweep_pending).id
+    return Queue(QUEUE_NAME, connection=redis.Redis.from_url(redis_url)).enqueue(JOBS["sweep"].path).id
 
 
 def sweep_job_state(redis_url: str, job_id: str) -> tuple[str, str | None]:
@@ -240,7 +239,7 @@ def section(args, o: dict, rows: list[str]) -> str:
         "`reminder` due a minute ago (bulk-inserted). Two `python worker.py` processes (SimpleWorker + scheduler, "
         "CHANNEL=twilio) share the 2 cores with PostgreSQL (throwaway database), Redis (db 15), and Prism serving "
         "Twilio's spec behind a recording proxy that gives each message a unique sid (Prism answers every create "
-        "with the same example sid, and sids are stored under a unique index). `sweep_pending` is enqueued the way "
+        "with the same example sid, and sids are stored under a unique index). the `sweep` job is enqueued the way "
         "worker.py's timer does; it splits the due reminders into `send_reminder_batch` jobs of 100, each turning "
         "its reminders into the review_reminder flow's first message and enqueueing their deliveries; each deliver "
         "job takes a slot from the per-sender limiter (GCRA in Redis, burst 1) before it sends. Times run from "

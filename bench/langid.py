@@ -34,7 +34,7 @@ from langdetect.detector_factory import init_factory  # noqa: E402
 from langdetect.lang_detect_exception import LangDetectException  # noqa: E402
 from lingua import IsoCode639_1, LanguageDetectorBuilder  # noqa: E402
 
-from bot import language  # noqa: E402
+from bot.language import detection as language  # noqa: E402
 
 DATA = REPO.parent / "shared" / "langid" / "data"
 DOC = REPO / "docs" / "benchmarks.md"
@@ -198,9 +198,9 @@ def latency(method, texts: list[str]) -> tuple[float, float]:
 
 
 MEMORY_PROBES = {
-    "import": ("python, bot.language imported, nothing loaded", "import bot.language"),
+    "import": ("python, bot.language imported, nothing loaded", "import bot.language.detection"),
     "high": ("bot.language after preload() (high accuracy: chosen)",
-             "import bot.language as l; l.preload()"),
+             "import bot.language.detection as l; l.preload()"),
     "lazy": ("lingua lazy loading, after one Polish message",
              "import bench.langid as b; b.LinguaTimesTen(lazy=True).scores('Dzień dobry, syn chory')"),
     "low": ("lingua low-accuracy mode, preloaded", "import bench.langid as b; b.LinguaTimesTen(True)"),
@@ -434,7 +434,7 @@ Cost of the prior: English Tatoeba lines from parents recorded with another lang
 {table(["method"] + list(TATOEBA_BUCKETS), english_rows)}
 
 Confidence, no prior: expected calibration error (10 bins, lower is better), share of answers
-with confidence >= 0.8 and their accuracy (bot/inbound.py learns a guardian's language from
+with confidence >= 0.8 and their accuracy (bot/guardians.py learns a guardian's language from
 such answers):
 
 {table(["method", "data", "ECE, points", "answers >= 0.8", "their accuracy %"], ece_rows)}

@@ -5,8 +5,8 @@ Run:  .venv/bin/python bench/webhook.py [--duration 10] [--workers 4 --threads 1
 The server is gunicorn on `bench.webhook:bench_app()`: the real `create_app()` plus one bare
 route, `POST /bench/empty-twiml`, answering the same empty TwiML with no signature check,
 no database and no Redis. That route on the same server, workers and load generator is the
-ceiling; `/twilio/messages` is the real path (signature, parse, store, keywords, language
-detection, flow check, enqueue the translation job). app.py is not changed.
+ceiling; `/twilio/messages` is the real path (signature, parse, store once, queue the
+per-guardian job after commit). app.py is not changed.
 
 Each phase sends for `--duration` seconds (at most `--max-requests`) from 1, 16 and 64
 concurrent senders, each with its own keep-alive connection, every request signed with a
@@ -62,7 +62,7 @@ def empty_twiml():
     """The ceiling: the same empty TwiML the webhook answers, with nothing else done."""
     from flask import Response
 
-    from bot.webhooks import EMPTY_TWIML
+    from bot.channels.twilio.webhooks import EMPTY_TWIML
 
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
@@ -243,7 +243,7 @@ async def run_phase(maker: RequestMaker, port: int, path: str, concurrency: int,
 
 
 async def warm_up(maker: RequestMaker, port: int, timeout: float = 90) -> tuple[list[str], float]:
-    """Post real messages until every worker has its language models loaded (slow first requests stop)."""
+    """Post real messages until the server is warm (connections open, code paths loaded)."""
     sids, start = [], time.perf_counter()
     while time.perf_counter() - start < timeout:
         batch = await run_phase(maker, port, REAL_PATH, 8, 30, 80)
@@ -251,7 +251,7 @@ async def warm_up(maker: RequestMaker, port: int, timeout: float = 90) -> tuple[
         await run_phase(maker, port, CEILING_PATH, 8, 30, 80)
         if batch.errors == 0 and max(batch.latencies) < 0.5:
             return sids, time.perf_counter() - start
-    raise TimeoutError("the server never got fast: are the language models loading?")
+    raise TimeoutError("the server never got fast")
 
 
 async def retry_storm(maker: RequestMaker, port: int) -> tuple[list[int], str]:
@@ -316,11 +316,11 @@ def report(args, results, counts, storm_statuses, warm_seconds, load_before, loa
         f"`bench/webhook.py --workers {args.workers} --threads {args.threads} --duration {args.duration:g}`, "
         f"{time.strftime('%Y-%m-%d')}. {server} on `bench.webhook:bench_app()` (the real `create_app()` plus a bare "
         "`POST /bench/empty-twiml` route returning the same empty TwiML: the ceiling, same server), PostgreSQL "
-        "(throwaway database on the shared server) and Redis (db 15), CHANNEL=simulator, TRANSLATION_ENGINE=none "
-        "(the translation job is still enqueued for every non-English message). "
+        "(throwaway database on the shared server) and Redis (db 15), CHANNEL=simulator, TRANSLATION_ENGINE=none; "
+        "no worker runs, so the numbers are the webhook's alone (every stored message queues its per-guardian job). "
         f"{GUARDIANS} seeded guardians in 7 languages; every request signed, Twilio-shaped, with a unique "
         "MessageSid. The load generator (a small asyncio HTTP/1.1 client, one keep-alive connection per sender) "
-        f"runs on the same 2 cores. Warm-up until every worker had its language models loaded: {warm_seconds:.0f} s. "
+        f"runs on the same 2 cores. Warm-up until the first requests stopped being slow: {warm_seconds:.0f} s. "
         f"{args.duration:g} s per phase. Load average {load_before} before, {load_after} after (shared machine).", "",
         "| senders | endpoint | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | load generator CPU |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",

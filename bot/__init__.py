@@ -1,1 +1,2 @@
-"""The edges of the product: Twilio webhooks, channels, language detection, translation, inbox, simulator."""
+"""The product: channels (Twilio, simulator) at the edge, messaging, conversations and reviews in
+the middle, languages, translation and background tasks below. See docs/architecture.md."""

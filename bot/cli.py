@@ -24,7 +24,7 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("sweep")
     def sweep_command():
-        """Enqueue whatever the database says is still pending."""
-        from bot.jobs import sweep_pending
+        """Hand the worker whatever the database says is still pending (as the worker does every minute)."""
+        from bot.sweep import run_sweep
 
-        click.echo(sweep_pending())
+        click.echo(run_sweep() or "Another sweep is running; nothing done.")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.i18n import SOURCE_LANGUAGE, Catalogs, default_catalogs, normalise_language
+from templates_i18n.catalog import SOURCE_LANGUAGE, Catalogs, default_catalogs, normalise_language
 from flows.engine import ENGINE_VALUES
 from flows.matching import CONTROL_WORDS, Words
 from flows.model import (ANSWER_TYPES, CHOICE, END, MAX_CHOICES, QUESTION_TYPES, READBACK, SAY, SCALE, YES_NO,

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from bot.keywords import normalise_keyword
+from templates_i18n.text import normalise_keyword
 
 SKIP, BACK = "skip", "back"
 CONTROL_WORDS = (SKIP, BACK)

@@ -86,7 +86,7 @@ def insert_message_once(session: Session, message: Message) -> int | None:
 
 
 def message_by_sid(session: Session, provider_sid: str) -> Message | None:
-    """The message Twilio knows by this sid."""
+    """The message the provider knows by this id."""
     return session.exec(select(Message).where(Message.provider_sid == provider_sid)).first()
 
 
@@ -104,15 +104,15 @@ def claim_message(session: Session, message_id: int, from_status: str, to_status
     return result.rowcount == 1
 
 
-def interrupted_send(session: Session, message_id: str | None, provider_sid: str) -> Message | None:
+def interrupted_send(session: Session, message_id: int | None, provider_sid: str) -> Message | None:
     """A message whose send was cut off before its sid was stored, now identified by Twilio's callback.
 
     The status callback URL carries our message id (`?m=`); a row still without a sid takes
     the sid Twilio reports, so the sweep never sends it a second time.
     """
-    if not message_id or not message_id.isdigit():
+    if message_id is None:
         return None
-    message = session.get(Message, int(message_id))
+    message = session.get(Message, message_id)
     if message is None or message.provider_sid is not None or message.direction != "outbound":
         return None
     message.provider_sid = provider_sid

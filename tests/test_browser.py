@@ -17,10 +17,10 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlmodel import select
 
-from bot.language import preload
+from bot.language.detection import preload
 from storage.models import Child, GuardianChild, utcnow
-from tests.conftest import run_jobs
-from tests.factories import STAFF_PASSWORD, make_guardian
+from tests.support.services import run_jobs
+from tests.support.factories import STAFF_PASSWORD, make_guardian
 from tests.support.inbox import (  # noqa: F401  (fixtures)
     LiveServer, add_message, messages_of, reply_form, thread_url, world,
 )

@@ -6,13 +6,13 @@ import uuid
 import pytest
 from sqlmodel import select
 
-from bot.outbound import enqueue_delivery, queue_staff_reply
+from bot.conversation.takeover import queue_staff_reply
 from storage.db import session_scope
 from datetime import timedelta
 
 from storage.models import Conversation, Guardian, Message, School, utcnow
-from tests.conftest import post_signed, run_jobs
-from tests.factories import make_guardian, make_school
+from tests.support.services import post_signed, run_jobs
+from tests.support.factories import make_guardian, make_school
 
 SCHOOL_NUMBER = "+447700900600"
 PARENT = "+447700900601"
@@ -38,7 +38,6 @@ def staff_reply(app, guardian_id: int, text: str) -> int:
             school = session.get(School, guardian.school_id)
             conversation = session.exec(select(Conversation).where(Conversation.guardian_id == guardian_id)).one()
             message = queue_staff_reply(session, guardian, conversation, school, None, text)
-        enqueue_delivery(message.id)
     return message.id
 
 
@@ -101,7 +100,8 @@ def test_a_delivery_job_run_twice_sends_once(twilio_app, db, prism):
     _, guardian = setup_family(db)
     message_id = staff_reply(twilio_app, guardian.id, "Good morning.")
     with twilio_app.app_context():
-        enqueue_delivery(message_id)  # the same job again, as a retry or the sweep would
+        # The same job again, as an RQ retry would run it (past the queue's own de-duplication).
+        twilio_app.extensions["queue"].enqueue("bot.jobs.deliver_message", message_id)
     run_jobs(twilio_app)
     assert len(prism.requests) == 1
     db.expire_all()
@@ -131,11 +131,12 @@ class _FailingChannel:
 
 @pytest.mark.parametrize("code, permanent", [(21211, True), (21614, True), (21610, True), (20429, False)])
 def test_permanent_errors_are_recorded_and_transient_ones_retried(app, db, code, permanent):
-    from bot.channels import ChannelError
+    from bot.channels.twilio.errors import delivery_error
+    from bot.messaging.channel import ChannelError
 
     _, guardian = setup_family(db)
     message_id = staff_reply(app, guardian.id, "Hello")
-    failing = _FailingChannel(ChannelError("refused", code=code, permanent=permanent))
+    failing = _FailingChannel(ChannelError("refused", delivery_error(code), permanent=permanent))
     real, app.extensions["channel"] = app.extensions["channel"], failing
     try:
         run_jobs(app)
@@ -157,7 +158,7 @@ def test_permanent_errors_are_recorded_and_transient_ones_retried(app, db, code,
 def test_twilio_errors_are_sorted_into_transient_and_permanent():
     from twilio.base.exceptions import TwilioRestException
 
-    from bot.channels.twilio import is_transient
+    from bot.channels.twilio.client import is_transient
 
     assert is_transient(TwilioRestException(429, "uri", code=20429))
     assert is_transient(TwilioRestException(503, "uri"))
@@ -168,17 +169,17 @@ def test_twilio_errors_are_sorted_into_transient_and_permanent():
 def test_sweep_recovers_work_redis_lost(app, db):
     from datetime import timedelta
 
-    from bot.jobs import sweep_pending
+    from bot.sweep import run_sweep
     from storage.models import utcnow
 
     setup_family(db)
     post_signed(app, "/twilio/messages", inbound("Hola, ¿cómo está mi hijo hoy?"))
-    app.extensions["redis"].flushdb()  # Redis restarted: the translation job is gone
+    app.extensions["redis"].flushdb()  # Redis restarted: the job for this message is gone
     [message] = db.exec(select(Message)).all()
     message.created_at = utcnow() - timedelta(minutes=5)
     db.commit()
     with app.app_context():
-        assert sweep_pending()["translations"] == 1
+        assert run_sweep()["unprocessed"] == 1
     run_jobs(app)
     db.refresh(message)
     assert message.translation_status == "done"

@@ -30,12 +30,12 @@ from rq import SimpleWorker
 from sqlmodel import select
 
 from app import create_app
-from bot.jobs import sweep_pending
-from bot.outbound import enqueue_delivery, queue_staff_reply
+from bot.sweep import run_sweep
+from bot.conversation.takeover import queue_staff_reply
 from storage.db import session_scope
 from storage.models import Conversation, Guardian, Message, Review, School, utcnow
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, base_config, post_signed, run_jobs
-from tests.factories import STAFF_PASSWORD, make_guardian, make_school, make_staff
+from tests.support.services import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, base_config, post_signed, run_jobs
+from tests.support.factories import STAFF_PASSWORD, make_guardian, make_school, make_staff
 from tests.support.prism import free_port
 
 SCHOOL_NUMBER = "+447700900400"
@@ -77,7 +77,6 @@ def staff_reply(app, guardian_id: int, text: str = "Thank you, we will call you 
             conversation = session.exec(select(Conversation).where(Conversation.guardian_id == guardian_id)).one()
             message = queue_staff_reply(session, guardian, conversation, session.get(School, guardian.school_id),
                                         None, text)
-        enqueue_delivery(message.id)
     return message.id
 
 
@@ -154,17 +153,18 @@ def test_redis_down_webhook_still_stores_and_answers_and_the_sweep_catches_up(ma
     assert answered_in < 10  # inside Twilio's 15 s, even with redis-py retrying the enqueue
     reply_id = staff_reply(app, guardian.id)  # staff reply while Redis is down: stored, not queued
     [parent_message] = stored(db, direction="inbound")
-    assert parent_message.translation_status == "pending" and parent_message.language == "es"
+    assert parent_message.status == "received" and parent_message.body.startswith("Hola")
     assert db.get(Message, reply_id).status == "outbox"
 
     own_redis.start()  # back, empty: every job enqueued before the outage is gone
     age(db, parent_message.id, 5)
     age(db, reply_id, 5)
     with app.app_context():
-        counts = sweep_pending()
-    assert (counts["translations"], counts["deliveries"]) == (1, 1)
+        counts = run_sweep()
+    assert (counts["unprocessed"], counts["deliveries"]) == (1, 1)
     run_jobs(app)
     db.expire_all()
+    assert db.get(Message, parent_message.id).language == "es"
     assert db.get(Message, parent_message.id).translation_status == "done"
     reply = db.get(Message, reply_id)
     assert reply.status == "delivered" and reply.provider_sid
@@ -288,8 +288,8 @@ def test_killed_after_twilio_accepted_the_status_callback_claims_it_and_nothing_
     assert response.status_code == 200
     age(db, message_id, 60)
     with twilio_app.app_context():
-        assert sweep_pending()["recovered_sends"] == 0
-        enqueue_delivery(message_id)  # RQ recovering the abandoned job runs it again
+        assert run_sweep()["recovered_sends"] == 0
+        twilio_app.extensions["queue"].enqueue("bot.jobs.deliver_message", message_id)  # RQ recovering the abandoned job
     run_jobs(twilio_app)
     db.expire_all()
     message = db.get(Message, message_id)
@@ -304,14 +304,14 @@ def test_killed_before_twilio_got_it_the_send_is_recovered_and_delivered_once(tw
         pass
     assert db.get(Message, message_id).status == "dispatching"
     with twilio_app.app_context():
-        assert sweep_pending()["recovered_sends"] == 0  # at most once: Twilio might still report it
+        assert run_sweep()["recovered_sends"] == 0  # at most once: Twilio might still report it
     age(db, message_id, twilio_app.config["DISPATCH_RECOVERY_MINUTES"] + 1)
     with twilio_app.app_context():
-        counts = sweep_pending()
+        counts = run_sweep()
     assert (counts["recovered_sends"], counts["deliveries"]) == (1, 1)
     run_jobs(twilio_app)
     with twilio_app.app_context():
-        sweep_pending()
+        run_sweep()
     run_jobs(twilio_app)
     db.expire_all()
     message = db.get(Message, message_id)
@@ -426,7 +426,7 @@ def test_a_nul_character_is_stored_as_a_replacement_mark_not_a_500(app, db, fami
 def test_invalid_utf8_is_stored_as_valid_text_or_refused(app, db, family, raw):
     from urllib.parse import quote_from_bytes
 
-    from bot.signature import sign
+    from bot.channels.twilio.signature import sign
 
     sid = "SM" + uuid.uuid4().hex
     data = (f"MessageSid={sid}&From=%2B447700900401&To=%2B447700900400&NumMedia=0&Body="
@@ -549,7 +549,7 @@ def test_script_in_a_parents_message_never_runs_in_a_real_browser(make_app, app,
 # Forged, replayed and misdirected requests
 
 def test_wrong_and_replayed_signatures_are_refused(app, db, family):
-    from bot.signature import sign
+    from bot.channels.twilio.signature import sign
 
     first = inbound("Hola")
     good = sign(PUBLIC_BASE_URL + "/twilio/messages", first, AUTH_TOKEN)
@@ -576,7 +576,7 @@ def test_a_status_callback_cannot_be_moved_to_another_message(app, db, family):
     _, guardian = family
     reply_id, other_id = staff_reply(app, guardian.id), staff_reply(app, guardian.id, "Second reply.")
     params = {"MessageSid": "SM" + uuid.uuid4().hex, "MessageStatus": "sent"}
-    from bot.signature import sign
+    from bot.channels.twilio.signature import sign
 
     signature = sign(f"{PUBLIC_BASE_URL}/twilio/status?m={reply_id}", params, AUTH_TOKEN)
     assert post_signed(app, f"/twilio/status?m={other_id}", params, signature=signature).status_code == 403
@@ -650,6 +650,9 @@ def test_posts_without_the_csrf_token_are_refused(make_app, app, db, family):
     assert stored(db, direction="outbound") == []
     page = client.get(f"/conversations/{conversation.id}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]  # signing in started a new session
-    accepted = client.post(f"/conversations/{conversation.id}/send", data={**reply, "csrf_token": token})
+    preview = client.post(f"/conversations/{conversation.id}/preview", data={**reply, "csrf_token": token})
+    approved = re.search(r'name="approved" value="([0-9a-f]+)"', preview.get_data(as_text=True))[1]
+    accepted = client.post(f"/conversations/{conversation.id}/send",
+                           data={**reply, "approved": approved, "csrf_token": token})
     assert accepted.status_code in (200, 302, 303)
     assert len(stored(db, direction="outbound")) == 1  # the token was the only difference

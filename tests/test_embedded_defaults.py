@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 from app import create_app
 from storage.migrate import upgrade
 from storage.models import Guardian, Message
-from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL, post_signed, run_jobs
-from tests.factories import make_guardian, make_school
+from tests.support.services import AUTH_TOKEN, PUBLIC_BASE_URL, post_signed, run_jobs
+from tests.support.factories import make_guardian, make_school
 
 SCHOOL_NUMBER, PARENT = "+447700900700", "+447700900701"
 

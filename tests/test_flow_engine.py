@@ -10,8 +10,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.i18n import CATALOG_DIR, Catalogs, answer_word_problems
-from bot.segments import count_segments
+from bot.language.checks import answer_word_problems
+from templates_i18n.catalog import CATALOG_DIR, Catalogs
+from bot.messaging.segments import count_segments
 from flows import (MAX_STEPS_PER_TURN, Answer, FlowFormatError, FlowLoopError, FlowStateError, FlowValidationError,
                    Repeat, Start, Timeout, Words, advance, load_flows, missing_translations, parse_flow,
                    template_keys, validate_flow, words_for)

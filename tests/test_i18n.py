@@ -8,7 +8,7 @@ import pytest
 import yaml
 from babel import Locale
 
-from bot.i18n import (
+from bot.language.i18n import (
     CATALOG_DIR,
     Catalogs,
     catalog_languages,
@@ -18,8 +18,8 @@ from bot.i18n import (
     language_meta,
     placeholders,
     render_template,
-    validate_catalogs,
 )
+from bot.language.checks import validate_catalogs
 
 ENGLISH = yaml.safe_load((CATALOG_DIR / "en.yaml").read_text(encoding="utf-8"))
 LANGUAGES = sorted(path.stem for path in CATALOG_DIR.glob("*.yaml"))

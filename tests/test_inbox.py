@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
+from bot.channels.twilio.errors import explain_error
 from bot.inbox import wording
 from storage.models import AuditEvent, utcnow
-from tests.conftest import run_jobs
-from tests.factories import make_guardian
+from tests.support.services import run_jobs
+from tests.support.factories import make_guardian
 from tests.support.inbox import (  # noqa: F401  (fixtures)
-    add_message, audit_actions, client, conversation_of, login, messages_of, parent_texts, reply_form,
+    add_message, audit_actions, client, conversation_of, login, messages_of, parent_texts, previewed_form, reply_form,
     staff_client, text_of, thread_url, world,
 )
 
@@ -235,7 +237,8 @@ def test_stop_is_shown_as_an_event_and_replaces_the_reply_box(staff_client, worl
 def test_delivery_status_is_in_words(staff_client, world, db, status, code, words):
     add_message(db, world.parent, REPLY, direction="outbound", kind="staff_reply", language="es",
                 translation="[Traducción automática] Gracias para vuestro mensaje", translation_status="done",
-                translation_engine="apertium", status=status, error_code=code, staff_author_id=world.staff.id)
+                translation_engine="apertium", status=status, error_code=code, staff_author_id=world.staff.id,
+                error_message=explain_error(code) if code else None)  # as the Twilio edge stores it
     page = text_of(staff_client.get(thread_url(db, world.parent)).get_data(as_text=True))
     assert words in page
     assert "Test SENDCo" in page and "Written in English Thank you for your message" in page
@@ -243,10 +246,10 @@ def test_delivery_status_is_in_words(staff_client, world, db, status, code, word
 
 
 def test_every_listed_twilio_error_reads_as_words():
-    from bot.routing import ERROR_EXPLANATIONS
+    from bot.channels.twilio.errors import ERROR_EXPLANATIONS
 
-    for code in ERROR_EXPLANATIONS:
-        text = wording.explain_error(code)
+    for code, explanation in ERROR_EXPLANATIONS.items():
+        text = wording.explain_error(code, explanation)
         assert str(code) not in text and len(text.split()) >= 4 and text[0].islower()
     assert wording.explain_error(99999, "Something odd.") == "something odd"
     assert wording.explain_error(None) == "no reason was given"
@@ -279,7 +282,7 @@ def test_preview_shows_the_spanish_the_parent_will_receive(staff_client, world, 
 
 def test_send_stores_the_reply_and_the_worker_delivers_it(staff_client, world, db):
     url = thread_url(db, world.parent)
-    response = staff_client.post(url + "/send", data=reply_form(REPLY))
+    response = staff_client.post(url + "/send", data=previewed_form(staff_client, url, REPLY))
     assert response.status_code == 302
     [reply] = messages_of(db, world.parent, "outbound")
     assert (reply.body, reply.status, reply.language) == (REPLY, "outbox", "es")
@@ -302,6 +305,25 @@ def test_a_reply_changed_after_its_preview_is_previewed_again_not_sent(staff_cli
     assert messages_of(db, world.parent) == []
 
 
+def test_a_translation_that_changed_after_the_preview_is_shown_again_and_the_approved_one_is_sent(
+        staff_client, world, db, monkeypatch):
+    url = thread_url(db, world.parent)
+    form = previewed_form(staff_client, url, REPLY)
+    translator = staff_client.application.extensions["translator"]
+    real = translator.translate
+    monkeypatch.setattr(translator, "translate",  # the engine now renders the same English differently
+                        lambda text, source, target: replace(real(text, source, target), text="Muchas gracias."))
+    response = staff_client.post(url + "/send", data=form)
+    page = text_of(response.get_data(as_text=True))
+    assert response.status_code == 200 and "came out differently from the one you previewed" in page
+    assert "Muchas gracias." in page and messages_of(db, world.parent) == []  # shown, not sent
+    approved = re.search(r'name="approved" value="([0-9a-f]+)"', response.get_data(as_text=True))[1]
+    assert approved != form["approved"]
+    assert staff_client.post(url + "/send", data={**form, "approved": approved}).status_code == 302
+    [reply] = messages_of(db, world.parent, "outbound")
+    assert reply.translation.endswith("Muchas gracias.")  # exactly what staff approved the second time
+
+
 def test_an_empty_reply_is_refused(staff_client, world, db):
     response = staff_client.post(thread_url(db, world.parent) + "/send", data=reply_form("   "))
     assert response.status_code == 400 and "Write a reply first." in response.get_data(as_text=True)
@@ -316,7 +338,7 @@ def test_no_translation_engine_is_said_plainly_and_sending_still_works(staff_cli
     assert re.search(r"No translation into Somali is available \(.+\): "
                      r"the parent will receive English with a short note", page)
     assert "Send to parent" in page
-    assert staff_client.post(url + "/send", data=reply_form(REPLY)).status_code == 302
+    assert staff_client.post(url + "/send", data=previewed_form(staff_client, url, REPLY)).status_code == 302
     [reply] = messages_of(db, somali, "outbound")
     assert reply.translation_status == "unavailable" and reply.translation.startswith(REPLY)
 

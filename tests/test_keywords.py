@@ -9,8 +9,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.i18n import CATALOG_DIR, Catalogs
-from bot.keywords import (
+from bot.language.i18n import CATALOG_DIR, Catalogs
+from bot.language.keywords import (
     TWILIO_DEFAULT_KEYWORDS,
     KeywordMatcher,
     keyword_problems,

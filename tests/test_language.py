@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import language
-from bot.language import SUPPORTED_LANGUAGES, Detection, detect, preload
+from bot.language import detection as language
+from bot.language.detection import SUPPORTED_LANGUAGES, Detection, detect, preload
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "langid" / "data"
 needs_data = pytest.mark.skipif(
@@ -240,7 +240,7 @@ def test_a_process_forked_while_the_models_load_can_still_detect():
     import os
     import threading
 
-    import bot.language as language
+    import bot.language.detection as language
 
     held, release = threading.Event(), threading.Event()
 

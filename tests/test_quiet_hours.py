@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.quiet_hours import (
+from bot.messaging.quiet_hours import (
     QuietHours, effective_quiet_hours, hour_is_quiet, is_quiet, local_hour_to_utc, next_allowed_time,
 )
 from storage.models import Guardian, School

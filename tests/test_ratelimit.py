@@ -12,7 +12,7 @@ import pytest
 import redis
 from rq import Queue, RateLimit, SimpleWorker
 
-from bot.ratelimit import (
+from bot.messaging.ratelimit import (
     DEFAULT_RATE_PER_SECOND, KEY_PREFIX, Grant, SendRate, acquire, reserve, sender_key,
 )
 

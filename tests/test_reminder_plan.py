@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.quiet_hours import hour_is_quiet
-from bot.reminder_plan import (
+from bot.messaging.quiet_hours import hour_is_quiet
+from bot.reviews.plan import (
     DEFAULT_GRACE, DEFAULT_PLAN, LATE_REMINDER_MIN_LEAD, LATE_REQUEST_MIN_LEAD, SKIP_AFTER_REVIEW,
     SKIP_ALREADY_REQUESTED, SKIP_COVERED_BY_REQUEST, SKIP_REVIEW_TOO_SOON, SKIP_STALE, SKIP_SUPERSEDED,
     SKIP_TOO_LATE_FOR_REQUEST, PlanError, PlanStep, format_uk_datetime, is_stale, parse_plan,

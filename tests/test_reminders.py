@@ -10,13 +10,13 @@ import pytest
 import time_machine
 from sqlmodel import select
 
-from bot.jobs import sweep_pending
-from bot.outbound import enqueue_delivery, queue_staff_reply
-from bot.reviews import cancel_review, move_review, schedule_review
+from bot.sweep import run_sweep
+from bot.conversation.takeover import queue_staff_reply
+from bot.reviews.schedule import cancel_review, move_review, schedule_review
 from storage.db import session_scope
 from storage.models import Child, Conversation, FlowAnswer, FlowRun, Guardian, Message, Reminder, Review, School
-from tests.conftest import post_signed, run_jobs
-from tests.factories import make_guardian, make_school
+from tests.support.services import post_signed, run_jobs
+from tests.support.factories import make_guardian, make_school
 
 SCHOOL_NUMBER = "+447700900900"
 POLISH, URDU = "+447700900901", "+447700900902"
@@ -57,7 +57,7 @@ def schedule(app, school, child, starts_at=REVIEW_AT) -> int:
 
 def sweep(app) -> dict:
     with app.app_context():
-        counts = sweep_pending()
+        counts = run_sweep()
     run_jobs(app)
     return counts
 
@@ -111,9 +111,7 @@ def test_moving_a_review_replans_and_the_old_reminder_never_goes(app, db, family
     with at(datetime(2026, 11, 12, 9, 0, tzinfo=timezone.utc)):
         with app.app_context():
             with session_scope() as session:
-                ids = move_review(session, session.get(Review, review_id), moved_to, None)
-            for message_id in ids:
-                enqueue_delivery(message_id)
+                move_review(session, session.get(Review, review_id), moved_to, None)
         run_jobs(app)
     told = [m for m in outbound(db) if m.template_key == "review.moved"]
     assert sorted(m.guardian_id for m in told) == [anna.id, ayesha.id]
@@ -135,8 +133,7 @@ def test_cancelling_a_review_cancels_its_reminders_and_questions(app, db, family
         sweep(app)
         with app.app_context():
             with session_scope() as session:
-                for message_id in cancel_review(session, session.get(Review, review_id), None):
-                    enqueue_delivery(message_id)
+                cancel_review(session, session.get(Review, review_id), None)
         run_jobs(app)
     assert {r.status for r in reminders(db, review_id) if r.kind == "reminder"} == {"cancelled"}
     assert {r.status for r in db.exec(select(FlowRun)).all()} == {"cancelled"}
@@ -179,8 +176,6 @@ def test_quiet_hours_hold_a_staff_reply_until_morning_and_urgent_goes_now(app, d
                 urgent = queue_staff_reply(session, session.get(Guardian, anna.id), conversation,
                                            session.get(School, school.id), None, "School is closed tomorrow.",
                                            urgent=True)
-            enqueue_delivery(normal.id)
-            enqueue_delivery(urgent.id)
         run_jobs(app)
     db.expire_all()
     held = db.get(Message, normal.id)
@@ -224,11 +219,11 @@ def test_redis_flushed_twice_loses_no_reminder_and_sends_none_twice(app, db, fam
         review_id = schedule(app, school, child)
     with at(REQUEST_DUE.replace(minute=1)):
         with app.app_context():
-            assert sweep_pending()["due_reminders"] == 2
+            assert run_sweep()["due_reminders"] == 2
         app.extensions["redis"].flushdb()  # Redis restarted: the reminder batch job is gone
     assert outbound(db) == [] and {r.status for r in reminders(db, review_id)} == {"planned"}
     with at(REQUEST_DUE.replace(minute=2)), app.app_context():
-        due = sweep_pending()["due_reminders"]
+        due = run_sweep()["due_reminders"]
         app.extensions["redis"].flushdb()
         send_reminder_batch([r.id for r in reminders(db, review_id) if r.status == "planned"])
         app.extensions["redis"].flushdb()  # ...and again, after the messages were queued for delivery
@@ -245,7 +240,7 @@ TEMPLATE_SID = "HX" + "b" * 32
 
 @pytest.fixture
 def whatsapp_app(make_app, prism):
-    from tests.conftest import ACCOUNT_SID, reset_state
+    from tests.support.services import ACCOUNT_SID, reset_state
 
     built = make_app(CHANNEL="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_API_BASE_URL=prism.url,
                      WHATSAPP_TEMPLATES=json.dumps({"review.reminder": {"pl": TEMPLATE_SID}}))
@@ -286,7 +281,7 @@ def test_whatsapp_outside_the_window_uses_the_template_and_fails_over_to_sms(wha
 
 
 def test_after_a_move_only_the_carer_already_asked_is_not_asked_again(app, db, family):
-    from bot.reviews import request_views_now
+    from bot.reviews.schedule import request_views_now
 
     school, child, anna, ayesha = family
     with at(NOW):

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.reminder_plan import format_uk_datetime
+from bot.reviews.plan import format_uk_datetime
 from storage.models import Child, FlowAnswer, FlowRun, Guardian, GuardianChild, Reminder, Review, utcnow
-from tests.conftest import run_jobs
-from tests.factories import make_guardian
+from tests.support.services import run_jobs
+from tests.support.factories import make_guardian
 from tests.support.inbox import (  # noqa: F401  (fixtures)
-    add_message, audit_actions, client, messages_of, parent_texts, reply_form, staff_client,
+    add_message, audit_actions, client, messages_of, parent_texts, previewed_form, staff_client,
     text_of, thread_url, world,
 )
 
@@ -403,7 +403,8 @@ def test_take_over_and_hand_back_change_the_flow_run(staff_client, world, db, lu
 def test_a_staff_reply_pauses_the_flow(staff_client, world, db, lucas):
     schedule(staff_client, lucas.id, typed_in(30))
     ask(staff_client, only_review(db), world.parent.id)
-    staff_client.post(thread_url(db, world.parent) + "/send", data=reply_form("We will call you today."))
+    staff_client.post(thread_url(db, world.parent) + "/send",
+                      data=previewed_form(staff_client, thread_url(db, world.parent), "We will call you today."))
     db.expire_all()
     assert db.exec(select(FlowRun)).one().status == "paused"
 
@@ -411,8 +412,8 @@ def test_a_staff_reply_pauses_the_flow(staff_client, world, db, lucas):
 def test_the_urgent_box_stores_an_urgent_reply(staff_client, world, db):
     url = thread_url(db, world.parent)
     assert "Urgent — send now, even in quiet hours" in staff_client.get(url).get_data(as_text=True)
-    staff_client.post(url + "/send", data=reply_form("Please call the office."))
-    staff_client.post(url + "/send", data={**reply_form("School is closed today."), "urgent": "yes"})
+    staff_client.post(url + "/send", data=previewed_form(staff_client, url, "Please call the office."))
+    staff_client.post(url + "/send", data={**previewed_form(staff_client, url, "School is closed today."), "urgent": "yes"})
     replies = messages_of(db, world.parent, "outbound")
     assert [(m.body, m.urgent) for m in replies] == [("Please call the office.", False),
                                                      ("School is closed today.", True)]

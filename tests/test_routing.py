@@ -4,10 +4,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.routing import (
-    ERROR_EXPLANATIONS, SESSION_SAFETY_MARGIN, SESSION_WINDOW, Route, choose_route, deliverable_route,
-    explain_error, failover_after, in_session_window, is_transient, parse_whatsapp_templates,
-    template_for, templates_from_env,
+from bot.channels.twilio.errors import ERROR_EXPLANATIONS, delivery_error, explain_error
+from bot.messaging.routing import (
+    SESSION_SAFETY_MARGIN, SESSION_WINDOW, Route, choose_route, deliverable_route, failover_after,
+    in_session_window, is_transient, parse_whatsapp_templates, template_for, templates_from_env,
 )
 
 NOW = datetime(2026, 5, 6, 10, 0, tzinfo=timezone.utc)
@@ -18,6 +18,11 @@ WHATSAPP = Route("whatsapp", False, "test")
 WHATSAPP_TEMPLATE = Route("whatsapp", True, "test")
 SMS = Route("sms", False, "test")
 VOICE = Route("voice", False, "test")
+
+
+def err(code):
+    """A Twilio code as the Twilio edge hands it to routing."""
+    return delivery_error(code) if code is not None else None
 
 
 # --- choosing a route ---------------------------------------------------------------------------
@@ -85,7 +90,7 @@ def test_session_window_closes_ten_minutes_early():
 @pytest.mark.parametrize("status", ["failed", "undelivered"])
 @pytest.mark.parametrize("route", [WHATSAPP, WHATSAPP_TEMPLATE])
 def test_whatsapp_failures_fall_over_to_sms(route, status, code):
-    after = failover_after(route, code, status)
+    after = failover_after(route, err(code), status)
     assert after is not None and (after.channel, after.use_template) == ("sms", False)
     assert "WhatsApp" in after.reason
     if code is not None:
@@ -96,33 +101,33 @@ def test_whatsapp_failures_fall_over_to_sms(route, status, code):
 @pytest.mark.parametrize("status", ["failed", "undelivered"])
 @pytest.mark.parametrize("voice_available", [False, True])
 def test_never_fail_over_around_an_opt_out(route, status, voice_available):
-    assert failover_after(route, 21610, status, voice_available=voice_available) is None
+    assert failover_after(route, err(21610), status, voice_available=voice_available) is None
 
 
 @pytest.mark.parametrize("code", [63014, 21211, 21608, 30004])
 def test_blocks_and_invalid_numbers_stop_without_failover(code):
-    assert failover_after(WHATSAPP, code, "failed") is None
-    assert failover_after(SMS, code, "failed", voice_available=True) is None
+    assert failover_after(WHATSAPP, err(code), "failed") is None
+    assert failover_after(SMS, err(code), "failed", voice_available=True) is None
 
 
 @pytest.mark.parametrize("code", [30003, 30005, 30006, 30007, 30008, 21614, None])
 def test_sms_that_reaches_no_handset_goes_to_a_call_only_where_calls_exist(code):
-    assert failover_after(SMS, code, "undelivered") is None  # today: staff are told instead
-    after = failover_after(SMS, code, "undelivered", voice_available=True)
+    assert failover_after(SMS, err(code), "undelivered") is None  # today: staff are told instead
+    after = failover_after(SMS, err(code), "undelivered", voice_available=True)
     assert after is not None and after.channel == "voice"
 
 
 @pytest.mark.parametrize("code", [21611, 30001, 20429, 429])
 def test_a_busy_provider_means_retry_the_same_route(code):
-    assert is_transient(code)
-    assert failover_after(WHATSAPP, code, "failed") is None
-    assert failover_after(SMS, code, "failed", voice_available=True) is None
+    assert is_transient(err(code))
+    assert failover_after(WHATSAPP, err(code), "failed") is None
+    assert failover_after(SMS, err(code), "failed", voice_available=True) is None
 
 
 @pytest.mark.parametrize("status", ["queued", "sent", "delivered", "read", "sending"])
 def test_no_failover_unless_delivery_failed(status):
-    assert failover_after(WHATSAPP, 63016, status) is None
-    assert failover_after(SMS, 30003, status, voice_available=True) is None
+    assert failover_after(WHATSAPP, err(63016), status) is None
+    assert failover_after(SMS, err(30003), status, voice_available=True) is None
 
 
 def test_a_call_that_fails_has_nowhere_to_go():
@@ -135,7 +140,7 @@ def test_failover_chains_end_within_two_hops():
         route = failover_after(route, None, "failed", voice_available=True)
         hops += route is not None
     assert hops == 2
-    assert not is_transient(63016) and not is_transient(None)
+    assert not is_transient(err(63016)) and not is_transient(None)
 
 
 # --- error wording ------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """SMS segment counting for GSM-7 and UCS-2 texts."""
-from bot.segments import count_segments
+from bot.messaging.segments import count_segments
 
 
 def test_plain_english_is_gsm7_160_per_segment():

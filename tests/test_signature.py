@@ -1,5 +1,5 @@
 """Twilio's request signature, checked against the known vector from Twilio's SDK tests."""
-from bot.signature import sign
+from bot.channels.twilio.signature import sign
 
 KNOWN_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
 KNOWN_PARAMS = {"CallSid": "CA1234567890ABCDE", "Caller": "+14158675309", "Digits": "1234",

@@ -6,10 +6,10 @@ import re
 from sqlmodel import select
 
 from storage.models import Guardian, SchoolNumber
-from tests.conftest import ACCOUNT_SID, run_jobs
-from tests.factories import make_guardian
+from tests.support.services import ACCOUNT_SID, run_jobs
+from tests.support.factories import make_guardian
 from tests.support.inbox import (  # noqa: F401  (fixtures)
-    add_message, audit_actions, client, login, messages_of, reply_form, staff_client, text_of, thread_url, world,
+    add_message, audit_actions, client, login, messages_of, previewed_form, staff_client, text_of, thread_url, world,
 )
 
 SPANISH = "Hola, mi hijo tuvo un día difícil en la escuela."
@@ -27,9 +27,10 @@ def test_a_simulated_spanish_text_goes_through_the_signed_webhook(staff_client, 
     [message] = messages_of(db, world.parent)
     assert (message.direction, message.channel, message.body) == ("inbound", "sms", SPANISH)
     assert re.fullmatch(r"SM[0-9a-f]{32}", message.provider_sid)
-    assert message.language == "es" and message.translation_status == "pending"
+    assert message.status == "received" and message.translation_status == "pending"  # stored; the worker acts
     run_jobs(staff_client.application)
     [message] = messages_of(db, world.parent)
+    assert message.language == "es"
     assert message.translation_status == "done" and "difficult day" in message.translation
     assert ("simulate_message", f"guardian:{world.parent.id}") in audit_actions(db, world.school)
     page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
@@ -40,8 +41,9 @@ def test_whatsapp_is_simulated_with_whatsapp_addresses(staff_client, world, db):
     assert simulate(staff_client, world.parent.id, "¿A qué hora es la reunión?", "whatsapp").status_code == 302
     [message] = messages_of(db, world.parent)
     assert message.channel == "whatsapp"
+    run_jobs(staff_client.application)
     db.refresh(world.parent)
-    assert world.parent.last_inbound_at is not None  # opens the WhatsApp 24-hour window
+    assert world.parent.last_inbound_at == message.created_at  # opens the WhatsApp 24-hour window
 
 
 def test_the_form_defaults_to_the_guardians_preferred_channel(staff_client, world, db):
@@ -68,7 +70,7 @@ def test_a_new_unknown_number_lands_in_the_inbox_as_an_unknown_contact(staff_cli
 def test_the_phone_shows_the_reply_once_the_worker_has_sent_it(staff_client, world, db):
     simulate(staff_client, world.parent.id)
     run_jobs(staff_client.application)
-    form = reply_form("Thank you for your message")
+    form = previewed_form(staff_client, thread_url(db, world.parent), "Thank you for your message")
     assert staff_client.post(thread_url(db, world.parent) + "/send", data=form).status_code == 302
     source = f"/simulator/guardians/{world.parent.id}/messages"
     before = staff_client.get(source).get_json()["messages"]

@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import select
 
 from storage.models import Guardian, Message
-from tests.conftest import post_signed, run_jobs
-from tests.factories import make_guardian, make_school
+from tests.support.services import post_signed, run_jobs
+from tests.support.factories import make_guardian, make_school
 
 SCHOOL_NUMBER = "+447700900500"
 PARENT = "+447700900501"
@@ -54,8 +54,24 @@ def test_valid_request_is_stored_untouched_and_answered_with_empty_twiml(app, db
     [message] = messages(db)
     assert message.body == body
     assert (message.direction, message.channel, message.guardian_id) == ("inbound", "sms", parent.id)
+    assert message.status == "received"  # the webhook only stores: everything else is the worker's
+    assert message.language is None and message.translation_status == "pending"
+    [job] = app.extensions["queue"].get_jobs()
+    assert (job.func_name, job.args) == ("bot.jobs.process_guardian", (parent.id,))
+    run_jobs(app)
+    db.expire_all()
+    [message] = messages(db)
+    assert message.status == "processed" and message.body == body
     assert message.language == "es" and message.language_confidence > 0.5
-    assert message.translation_status == "pending"  # translation is a job, not done in the request
+    assert message.translation_status == "done"
+
+
+def test_a_retried_webhook_stores_and_queues_nothing_more(app, db, parent):
+    params = inbound("Hola")
+    assert post_signed(app, "/twilio/messages", params).status_code == 200
+    assert post_signed(app, "/twilio/messages", params).status_code == 200  # Twilio retrying
+    assert len(messages(db)) == 1
+    assert len(app.extensions["queue"].get_jobs()) == 1
 
 
 @pytest.mark.parametrize("signature", ["", "bm90IGEgc2lnbmF0dXJl", None])
@@ -71,8 +87,8 @@ def test_missing_or_wrong_signature_is_refused_and_nothing_stored(app, db, paren
 
 def test_signature_over_a_tampered_body_is_refused(app, db, parent):
     params = inbound("Hola")
-    from bot.signature import sign
-    from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+    from bot.channels.twilio.signature import sign
+    from tests.support.services import AUTH_TOKEN, PUBLIC_BASE_URL
 
     signature = sign(PUBLIC_BASE_URL + "/twilio/messages", params, AUTH_TOKEN)
     params["Body"] = "Something else"
@@ -83,8 +99,8 @@ def test_signature_over_a_tampered_body_is_refused(app, db, parent):
 
 def test_signature_uses_public_base_url_not_the_proxied_request_url(app, db, parent):
     # Behind a proxy the request arrives as http://internal:8000; Twilio signed the public URL.
-    from bot.signature import sign
-    from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+    from bot.channels.twilio.signature import sign
+    from tests.support.services import AUTH_TOKEN, PUBLIC_BASE_URL
 
     params = inbound("Hola")
     signature = sign(PUBLIC_BASE_URL + "/twilio/messages", params, AUTH_TOKEN)
@@ -167,7 +183,7 @@ def test_media_items_are_recorded(app, db, parent):
 
 
 def test_stop_opts_out_confirms_in_their_language_and_blocks_later_replies(app, db, school, parent):
-    from bot.outbound import enqueue_delivery, queue_staff_reply
+    from bot.conversation.takeover import queue_staff_reply
     from storage.db import session_scope
     from storage.models import Conversation
 
@@ -185,8 +201,6 @@ def test_stop_opts_out_confirms_in_their_language_and_blocks_later_replies(app, 
         conversation = session.exec(select(Conversation).where(Conversation.guardian_id == parent.id)).one()
         reply = queue_staff_reply(session, session.get(Guardian, parent.id), conversation, school, None,
                                   "Thank you for your message.")
-    with app.app_context():
-        enqueue_delivery(reply.id)
     run_jobs(app)
     assert db.get(Message, reply.id).status == "blocked"
     assert db.get(Message, reply.id).provider_sid is None
@@ -212,6 +226,7 @@ def test_short_reply_is_read_in_the_parents_known_language(app, db, school):
     make_guardian(db, school, "+447700900502", language="pl")
     db.commit()
     post_signed(app, "/twilio/messages", inbound("ok dzięki", sender="+447700900502"))
+    run_jobs(app)
     assert messages(db)[0].language == "pl"
 
 
@@ -269,16 +284,18 @@ def test_status_callback_for_an_unknown_sid_changes_nothing(app, db, parent):
 def test_a_failure_after_storing_loses_nothing_and_the_sweep_finishes_the_work(app, db, parent, monkeypatch):
     from datetime import timedelta
 
-    import bot.inbound
-    from bot.jobs import sweep_pending
+    import bot.conversation.turn
+    from bot.sweep import run_sweep
     from storage.models import utcnow
 
     def broken(*args, **kwargs):
         raise RuntimeError("language models failed to load")
 
-    monkeypatch.setattr(bot.inbound, "detect", broken)
+    monkeypatch.setattr(bot.conversation.turn, "detect", broken)
     response = post_signed(app, "/twilio/messages", inbound("BAJA"))
     assert response.status_code == 200  # stored: Twilio need not retry
+    run_jobs(app)  # the job fails; RQ schedules a retry ...
+    app.extensions["redis"].flushdb()  # ... which a Redis restart then loses
     [message] = messages(db)
     assert message.status == "received" and message.body == "BAJA"
     assert db.get(Guardian, parent.id).opted_out is False
@@ -287,7 +304,7 @@ def test_a_failure_after_storing_loses_nothing_and_the_sweep_finishes_the_work(a
     message.created_at = utcnow() - timedelta(minutes=5)
     db.commit()
     with app.app_context():
-        assert sweep_pending()["unprocessed"] == 1
+        assert run_sweep()["unprocessed"] == 1
     run_jobs(app)
     db.expire_all()
     assert db.get(Guardian, parent.id).opted_out is True  # the STOP was acted on after all

@@ -57,8 +57,8 @@ def counts(conn) -> dict[str, int]:
 
 def recover(app, conn, proxy, recovery_minutes: int) -> dict[str, int]:
     """Twilio's callbacks for sends it accepted; clocks moved back for the sweep; then the sweep."""
-    from bot.jobs import sweep_pending
-    from bot.signature import sign
+    from bot.sweep import run_sweep
+    from bot.channels.twilio.signature import sign
 
     accepted = {record.to: record.sid for record in proxy.records if record.status == 201}
     stuck = conn.execute("SELECT m.id, g.phone FROM message m JOIN guardian g ON g.id = m.guardian_id "
@@ -77,7 +77,7 @@ def recover(app, conn, proxy, recovery_minutes: int) -> dict[str, int]:
     conn.execute("UPDATE message SET created_at = created_at - interval '3 minutes' WHERE status IN "
                  "('outbox', 'dispatching')")
     with app.app_context():
-        swept = sweep_pending()
+        swept = run_sweep()
     return {"callbacks": called_back, "stuck": len(stuck), **swept}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from bot.channels import OutboundTemplate, OutboundText, SendResult
+from bot.messaging.channel import OutboundTemplate, OutboundText, SendResult
 
 
 class SimulatorChannel:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot import flow_runs
-from bot.i18n import render_template
+from bot.conversation import flow_runs
+from bot.language.i18n import render_template
 from bot.inbox.review_queries import messages_by_id
 from flows import Flow, Step
 from flows.model import CHOICE, QUESTION_TYPES, SCALE, YES_NO

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot import i18n
+from bot.language import i18n
 from bot.inbox import wording
-from bot.keywords import match_keyword
+from bot.language.keywords import match_keyword
 from storage.models import Guardian, Message, School
 
 UK_DATETIME = "%d/%m/%Y %H:%M"

@@ -1,7 +1,9 @@
 """Replying: preview exactly what the parent will receive, then send it.
 
-"Send" only goes through for the text that was previewed: if staff edit the English after
-the preview, they see the new translation before anything leaves the school.
+"Send" only goes through for exactly what was previewed: the form carries the English and a
+fingerprint of the rendering staff saw. If either changed since (staff edited the English, or
+the translation came out differently), staff see the new rendering to approve before anything
+leaves the school; otherwise the very rendering they approved is stored and sent.
 """
 from __future__ import annotations
 
@@ -9,14 +11,17 @@ from flask import flash, g, redirect, request, url_for
 
 from bot.inbox import audit, bp, queries
 from bot.inbox.auth import login_required
+from bot.conversation.takeover import queue_staff_reply
 from bot.inbox.thread import load_conversation, make_preview, render_thread
-from bot.outbound import enqueue_delivery, queue_staff_reply, render_staff_reply
+from bot.messaging.outbound import render_staff_reply
 from bot.translation import TranslationFailed
 from storage.db import session_scope
 
 MAX_REPLY_CHARS = 1200  # leaves room for the translation within an SMS body's 1600 characters
 OPTED_OUT = "This parent has opted out (texted STOP): nothing can be sent until they text START."
 CHANGED = "The reply changed after the preview. Check what the parent will receive, then send."
+RENDERING_CHANGED = ("The translation came out differently from the one you previewed. "
+                     "Check what the parent will receive now, then send.")
 ENGINE_DOWN = "The translation service did not answer. Nothing was sent; try again in a minute."
 
 
@@ -38,11 +43,12 @@ def _refusal(db, conversation, guardian, english: str):
     return render_thread(db, conversation, guardian, draft=english, error=error, status=status)
 
 
-def _show_preview(db, conversation, guardian, english: str, notice: str | None = None):
-    try:
-        rendering = render_staff_reply(english, guardian, g.school)
-    except TranslationFailed:
-        return render_thread(db, conversation, guardian, draft=english, error=ENGINE_DOWN, status=503)
+def _show_preview(db, conversation, guardian, english: str, notice: str | None = None, rendering=None):
+    if rendering is None:
+        try:
+            rendering = render_staff_reply(english, guardian, g.school)
+        except TranslationFailed:
+            return render_thread(db, conversation, guardian, draft=english, error=ENGINE_DOWN, status=503)
     preview = make_preview(english, rendering, guardian)
     return render_thread(db, conversation, guardian, draft=english, preview=preview, error=notice)
 
@@ -71,13 +77,16 @@ def send_reply(conversation_id: int):
         if request.form.get("previewed", "").replace("\r\n", "\n").strip() != english:
             return _show_preview(db, conversation, guardian, english, notice=CHANGED)
         try:
-            message = queue_staff_reply(db, guardian, conversation, g.school, g.staff.id, english,
-                                        urgent=request.form.get("urgent") == "yes")
+            preview = make_preview(english, render_staff_reply(english, guardian, g.school), guardian)
         except TranslationFailed:
             return render_thread(db, conversation, guardian, draft=english, error=ENGINE_DOWN, status=503)
+        if request.form.get("approved") != preview.approval:
+            return _show_preview(db, conversation, guardian, english, notice=RENDERING_CHANGED,
+                                 rendering=preview.rendering)
+        message = queue_staff_reply(db, guardian, conversation, g.school, g.staff.id, english,
+                                    urgent=request.form.get("urgent") == "yes", rendering=preview.rendering)
         queries.mark_read(db, conversation)  # replying is reading
         audit.record(db, g.school.id, g.staff.id, audit.SEND_REPLY, f"message:{message.id}")
         message_id = message.id
-    enqueue_delivery(message_id)  # after the commit, so the worker finds the row
     flash("Reply saved. It goes out as soon as the sender is free; its status shows below.")
     return redirect(url_for("inbox.thread", conversation_id=conversation_id, _anchor=f"m{message_id}"))

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot.reviews import guardians_of
+from bot.reviews.schedule import guardians_of
 from storage.models import Child, Conversation, FlowAnswer, FlowRun, Guardian, Message, Reminder, Review
 
 PAST_LIMIT = 50

@@ -17,9 +17,8 @@ from bot.inbox.display import guardian_label
 from bot.inbox.review_queries import (CONTRIBUTION_FLOW, contribution_runs, families_told, get_child, get_review,
                                       past_reviews, school_children, school_guardians_of,
                                       upcoming_reviews, who_was_reached)
-from bot.outbound import enqueue_delivery
-from bot.reminder_plan import format_uk_datetime, parse_uk_datetime
-from bot.reviews import REVIEW_KINDS, cancel_review, move_review, request_views_now, review_values, schedule_review
+from bot.reviews.plan import format_uk_datetime, parse_uk_datetime
+from bot.reviews.schedule import REVIEW_KINDS, cancel_review, move_review, request_views_now, review_values, schedule_review
 from storage.db import session_scope
 from storage.models import Child, Guardian, Review, utcnow
 
@@ -80,11 +79,6 @@ def _not_found(detail: str = "There is no such review in your school."):
 
 def _load_review(db, review_id: int) -> Review:
     return get_review(db, g.school.id, review_id) or _not_found()
-
-
-def _enqueue(message_ids: list[int]) -> None:
-    for message_id in message_ids:
-        enqueue_delivery(message_id)
 
 
 def _future_time(typed: str) -> datetime:
@@ -200,7 +194,6 @@ def move(review_id: int):
         if request.form.get("confirm") != CONFIRMED:
             return _confirm_page(db, found, "move", starts_at=starts_at, typed=typed)
         to_send = move_review(db, found, starts_at, g.staff.id)
-    _enqueue(to_send)
     told = " The families who had heard of the old time are being told." if to_send else ""
     flash(f"The review is now on {uk_datetime(starts_at, g.school)}. Its reminders are planned again.{told}")
     return redirect(url_for("inbox.review", review_id=review_id))
@@ -217,7 +210,6 @@ def cancel(review_id: int):
         if request.form.get("confirm") != CONFIRMED:
             return _confirm_page(db, found, "cancel")
         to_send = cancel_review(db, found, g.staff.id)
-    _enqueue(to_send)
     flash("The review is cancelled. Nothing more will be sent about it"
           + (", and the families who had heard of it are being told." if to_send else "."))
     return redirect(url_for("inbox.review", review_id=review_id))
@@ -258,7 +250,6 @@ def ask_for_views(review_id: int, guardian_id: int):
                 "Try again when they have finished."))
         audit.record(db, g.school.id, g.staff.id, ASK_FOR_VIEWS, f"flow_run:{run.id}")
         name = guardian_label(guardian)
-    _enqueue(to_send)
     flash(f"The questions are on their way to {name}. Their answers appear below as they come in.")
     return redirect(url_for("inbox.review", review_id=review_id, _anchor="contribution"))
 

@@ -13,9 +13,9 @@ from sqlmodel import Session
 from bot.inbox import queries
 from bot.inbox.contribution import flow_banner
 from bot.inbox.display import local_time
-from bot.outbound import parent_language
-from bot.rendering import Rendering
-from bot.segments import SegmentCount, count_segments
+from bot.messaging.outbound import parent_language
+from bot.messaging.rendering import Rendering, approval_code
+from bot.messaging.segments import SegmentCount, count_segments
 from storage.models import Conversation, Guardian, Message, School, utcnow
 
 
@@ -28,6 +28,11 @@ class ReplyPreview:
     segments: SegmentCount
     language: str
     channel: str
+
+    @property
+    def approval(self) -> str:
+        """What the send form carries back: the fingerprint of exactly this rendering."""
+        return approval_code(self.english, self.rendering, self.language)
 
 
 def load_conversation(session: Session, conversation_id: int) -> tuple[Conversation, Guardian]:

@@ -10,7 +10,7 @@ import logging
 
 import redis
 
-from bot.queue import get_redis
+from bot.tasks import get_redis
 
 log = logging.getLogger(__name__)
 

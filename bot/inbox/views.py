@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError
 
-from bot import flow_runs
+from bot.conversation import flow_runs
+from bot.guardians import lock_guardian
 from bot.inbox import audit, bp, queries
 from bot.inbox.auth import login_required
 from bot.inbox.thread import load_conversation, render_thread
-from bot.outbound import enqueue_delivery
 from storage.db import session_scope
 
 TAKE_OVER_FLOW, HAND_BACK_FLOW = "take_over_flow", "hand_back_flow"
@@ -40,7 +40,7 @@ def take_over(conversation_id: int):
     """Staff step into a question flow: it waits (no questions, no chasers) until handed back."""
     with session_scope() as db:
         conversation, guardian = load_conversation(db, conversation_id)
-        run = flow_runs.pause_for_staff(db, flow_runs.lock_guardian(db, guardian.id).id)
+        run = flow_runs.pause_for_staff(db, lock_guardian(db, guardian.id).id)
         if run is not None:
             audit.record(db, g.school.id, g.staff.id, TAKE_OVER_FLOW, f"flow_run:{run.id}")
             flash("You have taken over: no more questions are sent until you hand back.")
@@ -55,13 +55,11 @@ def hand_back(conversation_id: int):
     """Hand a paused flow back: the parent is asked again the question it was waiting on."""
     with session_scope() as db:
         conversation, guardian = load_conversation(db, conversation_id)
-        run = flow_runs.live_run(db, flow_runs.lock_guardian(db, guardian.id).id)
+        run = flow_runs.live_run(db, lock_guardian(db, guardian.id).id)
         resumed = run is not None and run.status == "paused"
-        to_send = flow_runs.resume_flow(db, guardian, g.school) if resumed else []
         if resumed:
+            flow_runs.resume_flow(db, guardian, g.school)  # its question goes out once this commits
             audit.record(db, g.school.id, g.staff.id, HAND_BACK_FLOW, f"flow_run:{run.id}")
-    for message_id in to_send:
-        enqueue_delivery(message_id)  # after the commit, so the worker finds the rows
     if resumed:
         flash("Handed back: the parent is asked the question again.")
     else:

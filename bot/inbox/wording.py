@@ -1,11 +1,10 @@
-"""Plain words for staff: delivery statuses, Twilio error codes, translation labels, keyword events.
+"""Plain words for staff: delivery statuses, provider errors, translation labels, keyword events.
 
 Staff should never have to look up what "30006" or "undelivered" means; everything the
 inbox says about a message comes from the tables here, so the wording stays consistent.
 """
 from __future__ import annotations
 
-from bot.routing import ERROR_EXPLANATIONS
 from storage.models import Message
 
 # Message.status -> what staff see. Twilio's statuses are mapped to three stages a person
@@ -33,14 +32,14 @@ KEYWORD_EVENTS = {
 
 
 def explain_error(code: int | None, message: str | None = None) -> str:
-    """A Twilio error in words ('the parent's phone was switched off…'), else the stored text.
+    """A delivery error in words ('the parent's phone was switched off…'), from the stored explanation.
 
-    The sentences live in bot.routing.ERROR_EXPLANATIONS (delivery stores them too); here they
-    follow "Not delivered: ", so they start in lower case and lose their full stop.
+    The provider's edge explains its codes when the failure is recorded (bot/channels/twilio/
+    errors.py); here the sentence follows "Not delivered: ", so it starts in lower case and
+    loses its full stop.
     """
-    text = ERROR_EXPLANATIONS.get(code) or message
-    if text:
-        return (text[0].lower() + text[1:]).rstrip(".")
+    if message:
+        return (message[0].lower() + message[1:]).rstrip(".")
     return f"error {code}" if code else "no reason was given"
 
 

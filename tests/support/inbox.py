@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 from werkzeug.serving import make_server
 
 from storage.models import AuditEvent, Conversation, Guardian, Message, School, StaffUser, utcnow
-from tests.conftest import post_signed
-from tests.factories import STAFF_PASSWORD, make_guardian, make_school, make_staff
+from tests.support.services import act_on_received, post_signed
+from tests.support.factories import STAFF_PASSWORD, make_guardian, make_school, make_staff
 
 SCHOOL_A_NUMBER = "+447700900700"
 SCHOOL_B_NUMBER = "+447700900800"
@@ -84,9 +84,11 @@ def twilio_form(body: str, sender: str, to: str, channel: str = "sms") -> dict[s
 
 
 def parent_texts(app, body: str, sender: str = SPANISH_PARENT, to: str = SCHOOL_A_NUMBER, channel: str = "sms"):
-    """A parent's text arriving through the signed webhook; asserts Twilio got a 200."""
+    """A parent's text arriving through the signed webhook (asserts Twilio got a 200), acted on as the
+    worker's first job does; the translation and any reply stay queued for `run_jobs`."""
     response = post_signed(app, "/twilio/messages", twilio_form(body, sender, to, channel))
     assert response.status_code == 200, response.get_data(as_text=True)
+    act_on_received(app)
     return response
 
 
@@ -114,8 +116,18 @@ def thread_url(db: Session, guardian: Guardian) -> str:
 
 
 def reply_form(english: str, previewed: str | None = None) -> dict[str, str]:
-    """The reply form as the browser posts it after a preview of `previewed` (default: the same text)."""
+    """The reply form with the English of a preview but no approved rendering (refused before any send)."""
     return {"body": english, "previewed": english if previewed is None else previewed}
+
+
+def previewed_form(client, conversation_url: str, english: str, previewed: str | None = None) -> dict[str, str]:
+    """The reply form as the browser posts it after staff previewed `previewed` (default: the same text):
+    the preview page's own hidden fields, so the send carries the rendering staff saw."""
+    shown = previewed if previewed is not None else english
+    page = client.post(conversation_url + "/preview", data={"body": shown}).get_data(as_text=True)
+    approved = re.search(r'name="approved" value="([0-9a-f]+)"', page)
+    assert approved, "the preview page carries the approval of what it shows"
+    return {"body": english, "previewed": shown, "approved": approved[1]}
 
 
 def messages_of(db: Session, guardian: Guardian, direction: str | None = None) -> list[Message]:

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 from sqlmodel import Session, select
 
-from bot.outbound import queue_catalogue_message
+from bot.guardians import lock_guardian
+from bot.messaging.outbound import queue_catalogue_message
 from flows import Answer, Event, FlowStateError, Outcome, Repeat, Start, Timeout, advance, load_flows, words_for
 from storage.models import FlowAnswer, FlowRun, Guardian, Message, School, utcnow
 from storage.queries import conversation_for
@@ -24,11 +25,6 @@ INTERRUPTIBLE_FLOWS = {"review_reminder"}
 def init_app(app: Flask) -> None:
     """Load and validate every flow; an invalid flow stops the app from starting."""
     app.extensions["flows"] = load_flows()
-
-
-def lock_guardian(session: Session, guardian_id: int) -> Guardian:
-    """Load a guardian with its row locked until the transaction ends (PostgreSQL; SQLite ignores it)."""
-    return session.exec(select(Guardian).where(Guardian.id == guardian_id).with_for_update()).one()
 
 
 def live_run(session: Session, guardian_id: int) -> FlowRun | None:
@@ -60,7 +56,7 @@ def start_flow(session: Session, guardian: Guardian, school: School, flow_id: st
 def answer(session: Session, message: Message, guardian: Guardian, school: School) -> tuple[bool, list[int]]:
     """Give a parent's message to their active flow. Returns (consumed as an answer, messages to send).
 
-    The caller holds the guardian's row lock (bot.inbound.process_received takes it).
+    The caller holds the guardian's row lock (bot.conversation.turn.process_guardian takes it).
     """
     run = live_run(session, guardian.id)
     if run is None or run.status != "active":
@@ -158,3 +154,8 @@ def latest_answers(session: Session, run_id: int) -> dict[str, FlowAnswer]:
     """The answer that counts for each step of a run (a later row replaces an earlier one)."""
     rows = session.exec(select(FlowAnswer).where(FlowAnswer.flow_run_id == run_id).order_by(FlowAnswer.id)).all()
     return {row.step_id: row for row in rows}
+
+
+def sweep_flows(session: Session, now: datetime) -> dict[str, int]:
+    """The flows part of the sweep: chase or expire runs left unanswered."""
+    return {"flow_timeouts": len(time_out_quiet_runs(session, now))}

@@ -8,11 +8,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from bot.channels import ChannelError, OutboundTemplate, OutboundText, SendResult
-
-# Twilio codes that mean "try again later" even though the HTTP status is 4xx.
-TRANSIENT_CODES = {20429, 21611, 30001}
-
+from bot.channels.twilio.errors import TRANSIENT_CODES, delivery_error
+from bot.messaging.channel import ChannelError, OutboundTemplate, OutboundText, SendResult
 
 class _RedirectingHttpClient(TwilioHttpClient):
     """Sends every request to another base URL (a contract mock), keeping path and query.
@@ -68,7 +65,7 @@ class TwilioChannel:
         try:
             created = self.client.messages.create(**kwargs)
         except TwilioRestException as error:
-            raise ChannelError(error.msg, code=error.code, permanent=not is_transient(error)) from error
+            raise ChannelError(error.msg, delivery_error(error.code), permanent=not is_transient(error)) from error
         except (TwilioException, OSError) as error:  # connection refused, timeout, TLS
             raise ChannelError(f"could not reach Twilio: {type(error).__name__}") from error
         return SendResult(provider_sid=created.sid, status=created.status or "queued")

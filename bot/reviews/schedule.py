@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import flow_runs
-from bot.i18n import format_datetime_for
-from bot.outbound import parent_language, queue_catalogue_message
-from bot.reminder_plan import parse_plan, plan_reminders, send_time_skip_reason
+from bot.conversation import flow_runs
+from bot.language.i18n import format_datetime_for
+from bot.messaging.outbound import parent_language, queue_catalogue_message
+from bot.reviews.plan import parse_plan, plan_reminders, send_time_skip_reason
 from storage.models import AuditEvent, Child, FlowRun, Guardian, GuardianChild, Reminder, Review, School, utcnow
 from storage.queries import conversation_for
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
-from bot.quiet_hours import hour_is_quiet, local_hour_to_utc, require_aware, zone
+from bot.messaging.quiet_hours import hour_is_quiet, local_hour_to_utc, require_aware, zone
 
 KINDS = ("contribution_request", "reminder")
 MAX_DAYS_BEFORE = 120

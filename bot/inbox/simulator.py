@@ -18,7 +18,7 @@ from bot.inbox import audit, queries
 from bot.inbox.auth import login_required
 from bot.inbox.display import local_time
 from bot.inbox.wording import channel_name
-from bot.signature import sign
+from bot.channels.twilio.signature import sign
 from storage.db import session_scope
 from storage.models import Guardian, SchoolNumber
 from storage.queries import school_sender

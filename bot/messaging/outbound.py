@@ -1,19 +1,17 @@
 """Outbound messages: rendered for the parent and stored in the outbox (the database first).
 
-Sending is bot/delivery.py's job; this module decides *what* a parent receives.
+Sending is bot/messaging/delivery.py's job; this module decides *what* a parent receives. Every
+message stored here is handed to the delivery job once its transaction commits.
 """
 from __future__ import annotations
 
 from flask import current_app
-from rq import Retry
 from sqlmodel import Session
 
-from bot.queue import enqueue
-from bot.i18n import render_template
-from bot.rendering import Rendering, machine_translate, render_catalogue
+from bot.language.i18n import render_template
+from bot.messaging.rendering import Rendering, machine_translate, render_catalogue
+from bot.tasks import defer
 from storage.models import Conversation, Guardian, Message, School
-
-DELIVERY_RETRY = Retry(max=5, interval=[10, 30, 60, 300, 900])
 
 
 def parent_language(guardian: Guardian, school: School) -> str:
@@ -25,7 +23,7 @@ def queue_message(session: Session, guardian: Guardian, conversation: Conversati
                   rendering: Rendering, kind: str, language: str, template_key: str | None = None,
                   template_values: dict | None = None, staff_author_id: int | None = None,
                   urgent: bool = False) -> Message:
-    """Store an outbound message in the outbox; the caller enqueues it after commit.
+    """Store an outbound message in the outbox; delivery is queued when the transaction commits.
 
     The channel is provisional: delivery picks the route at send time.
     """
@@ -40,6 +38,7 @@ def queue_message(session: Session, guardian: Guardian, conversation: Conversati
     session.add(message)
     conversation.last_message_at = message.created_at
     session.flush()
+    defer(session, "deliver_message", message.id)
     return message
 
 
@@ -74,25 +73,3 @@ def render_staff_reply(english: str, guardian: Guardian, school: School) -> Rend
     """What the guardian will receive for a staff reply (shown to staff before sending)."""
     return machine_translate(english, school.staff_language, parent_language(guardian, school),
                              current_app.extensions["translator"])
-
-
-def queue_staff_reply(session: Session, guardian: Guardian, conversation: Conversation, school: School,
-                      staff_author_id: int | None, english: str, urgent: bool = False) -> Message:
-    """Store a staff reply, rendered in the guardian's language; enqueue it after commit.
-
-    A member of staff writing in pauses any question flow: the conversation is theirs now.
-    """
-    from bot.flow_runs import pause_for_staff
-
-    pause_for_staff(session, guardian.id)
-    return queue_message(session, guardian, conversation, body=english,
-                         rendering=render_staff_reply(english, guardian, school), kind="staff_reply",
-                         language=parent_language(guardian, school), staff_author_id=staff_author_id,
-                         urgent=urgent)
-
-
-def enqueue_delivery(message_id: int) -> bool:
-    """Hand a stored message to the worker (the sweep catches it if Redis is down)."""
-    from bot.jobs import deliver_message
-
-    return enqueue(deliver_message, message_id, retry=DELIVERY_RETRY)

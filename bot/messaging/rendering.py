@@ -5,9 +5,10 @@ as such for the parent; when no engine can translate, English with a plain notic
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
-from bot.i18n import render_template
+from bot.language.i18n import render_template
 from bot.translation import TranslationUnavailable, Translator
 
 
@@ -19,6 +20,12 @@ class Rendering:
     engine: str | None  # human | argos | apertium | libretranslate | none
     status: str  # human | done | unavailable | not_needed | pending
     note: str | None = None
+
+
+def approval_code(source: str, rendering: Rendering, language: str) -> str:
+    """A short fingerprint of exactly what a parent would receive, so a send can prove it is what staff saw."""
+    seen = "\x00".join([source, language, rendering.text or "", rendering.engine or "", rendering.status])
+    return hashlib.sha256(seen.encode("utf-8")).hexdigest()[:32]
 
 
 def _label(key: str, language: str) -> str:

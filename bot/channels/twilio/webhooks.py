@@ -1,8 +1,8 @@
-"""Twilio's webhooks: inbound messages and delivery status callbacks.
+"""Twilio's webhooks: inbound messages and delivery status callbacks (courier's shape).
 
 Every request's signature is checked first; a bad or missing one gets 403 and nothing is
-stored. Inbound messages are answered with an empty TwiML <Response/>: replies go out later
-through the REST API, so Twilio never waits on translation or sending.
+stored. An inbound message is parsed, stored once under its MessageSid and handed to the
+worker; Twilio gets an empty TwiML <Response/> at once and never waits on anything else.
 """
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ import logging
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from bot.inbound import BadWebhook, UnknownSchoolNumber, parse_inbound, receive
-from bot.delivery import apply_status_callback
-from bot.outbound import enqueue_delivery
-from bot.signature import is_valid_request
+from bot.channels.twilio.forms import BadWebhook, parse_message_form, parse_status_form
+from bot.channels.twilio.signature import is_valid_request
+from bot.messaging.inbound import InvalidAddress, UnknownSchoolNumber, store_inbound
+from bot.messaging.status import apply_status_update
 from storage.db import session_scope
-from storage.queries import interrupted_send, message_by_sid
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/twilio")
@@ -42,10 +41,10 @@ def check_signature():
 
 @bp.post("/messages")
 def inbound_message():
-    """An SMS or WhatsApp message from a parent."""
+    """An SMS or WhatsApp message from a parent: stored, handed to the worker, answered."""
     try:
-        receive(parse_inbound(request.form))
-    except BadWebhook as error:
+        store_inbound(parse_message_form(request.form))
+    except (BadWebhook, InvalidAddress) as error:
         log.warning("rejected inbound webhook: %s", error)
         return _plain(400, f"Bad request: {error}.")
     except UnknownSchoolNumber as error:
@@ -57,17 +56,11 @@ def inbound_message():
 @bp.post("/status")
 def status_callback():
     """Twilio reporting a message's delivery status (in any order)."""
-    sid, status = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
-    if not sid or not status:
-        return _plain(400, "Bad request: MessageSid and MessageStatus are required.")
-    error_code = request.form.get("ErrorCode") or None
-    if error_code is not None and not error_code.isdigit():
-        return _plain(400, "Bad request: ErrorCode must be a number.")
+    try:
+        update = parse_status_form(request.form, request.args)
+    except BadWebhook as error:
+        return _plain(400, f"Bad request: {error}.")
     with session_scope() as session:
-        message = message_by_sid(session, sid) or interrupted_send(session, request.args.get("m"), sid)
-        if message is None:
+        if not apply_status_update(session, update):
             return _plain(200, "Unknown message; ignored.")
-        failover = apply_status_callback(session, message, status.lower(), int(error_code) if error_code else None)
-    if failover is not None:
-        enqueue_delivery(failover)
     return _plain(200, "OK")

@@ -1,24 +1,21 @@
-"""The message catalogue: every text the bot sends, one YAML file per language in templates_i18n/.
+"""The message catalogue: the YAML files beside this module, loaded and checked.
 
-English (en.yaml) is the source. A language file may lack a key (render_template then returns
-None and the caller falls back to labelled machine translation); validate_catalogs() reports
-every drift from English so CI catches it before a parent does. Pure: no Flask, no I/O after
-the first load.
+English (en.yaml) is the source. A language file may lack a key (`render` then returns None
+and the caller falls back to labelled machine translation); `Catalogs.problems()` reports every
+drift from English so CI catches it before a parent does. Pure: no Flask, no I/O after the first
+load. Both the bot and the flow engine read the catalogue; it imports neither.
 """
 from __future__ import annotations
 
 import re
 import string
-from datetime import datetime, timezone, tzinfo
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime, format_time
 
-CATALOG_DIR = Path(__file__).resolve().parent.parent / "templates_i18n"
+CATALOG_DIR = Path(__file__).resolve().parent
 SOURCE_LANGUAGE = "en"
 META_FIELDS = ("language", "name", "english_name", "direction", "locale", "reviewed_by_fluent_speaker")
 KEYWORD_ACTIONS = ("stop", "start", "help")
@@ -154,122 +151,3 @@ def _quoted_keyword_problems(key: str, text: str, english_text: str) -> list[str
 def default_catalogs() -> Catalogs:
     """The repository's catalogues, loaded on first use and kept."""
     return Catalogs(CATALOG_DIR)
-
-
-def render_template(key: str, lang: str, **values) -> str | None:
-    """Message `key` in `lang`, or None if that language has no human text for it."""
-    return default_catalogs().render(key, lang, **values)
-
-
-def catalog_languages() -> list[str]:
-    """Language codes that have a catalogue file, English first."""
-    return default_catalogs().languages()
-
-
-def language_meta(lang: str) -> dict | None:
-    """The meta block of a language's catalogue, or None when there is no catalogue."""
-    return default_catalogs().meta(lang)
-
-
-def _babel_locale(lang: str) -> Locale | None:
-    meta = language_meta(lang)
-    try:
-        return Locale.parse(meta["locale"] if meta else normalise_language(lang) or SOURCE_LANGUAGE)
-    except (ValueError, UnknownLocaleError):
-        return None
-
-
-def is_rtl(lang: str) -> bool:
-    """True for right-to-left scripts (catalogue meta first, CLDR for languages without one)."""
-    meta = language_meta(lang)
-    if meta:
-        return meta.get("direction") == "rtl"
-    locale = _babel_locale(lang)
-    return bool(locale and locale.character_order == "right-to-left")
-
-
-def english_name(lang: str) -> str:
-    """'Polish' for 'pl': catalogue meta, then CLDR, then the code itself."""
-    meta = language_meta(lang)
-    if meta and meta.get("english_name"):
-        return meta["english_name"]
-    locale = _babel_locale(lang) if lang else None
-    return locale.get_language_name("en") if locale else lang
-
-
-def answer_words(lang: str) -> dict[str, list[str]]:
-    """A language's answer words for question flows: 'yes', 'no', 'skip', 'back', choice ids."""
-    return {str(key): list(words) for key, words in default_catalogs().answers(lang).items()}
-
-
-def validate_catalogs() -> list[str]:
-    """Problems in the catalogues (messages, meta, keywords, answer words); [] when all is well."""
-    from bot.keywords import keyword_problems  # keywords builds on this module
-
-    catalogs = default_catalogs()
-    return catalogs.problems() + keyword_problems(catalogs) + answer_word_problems(catalogs)
-
-
-def answer_word_problems(catalogs: Catalogs) -> list[str]:
-    """Answer-word blocks that drift from English or would be misread; [] when all is well."""
-    from bot.keywords import KeywordMatcher, normalise_keyword
-
-    matcher = KeywordMatcher(catalogs)
-    english = catalogs.files[SOURCE_LANGUAGE].get("answers")
-    if not isinstance(english, dict) or not english:
-        return [f"{SOURCE_LANGUAGE}.yaml: needs an 'answers' block (answer id -> words)"]
-    found: list[str] = []
-    for lang in catalogs.languages():
-        block = catalogs.files[lang].get("answers")
-        if not isinstance(block, dict):
-            found.append(f"{lang}.yaml: missing 'answers' block (answer id -> words)")
-            continue
-        where = f"{lang}.yaml answers"
-        found += [f"{where}: missing words for {key!r}" for key in english if key not in block]
-        found += [f"{where}: {key!r} is not in en.yaml (unquoted yes/no keys are YAML booleans)"
-                  for key in block if key not in english]
-        seen: dict[str, str] = {}
-        for key, words in block.items():
-            if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
-                found.append(f"{where}.{key}: must be a non-empty list of quoted strings")
-                continue
-            for word in words:
-                norm = normalise_keyword(word)
-                if seen.get(norm, key) != key:
-                    found.append(f"{where}.{key} {word!r}: also listed for {seen[norm]!r}")
-                seen.setdefault(norm, key)
-                keyword = matcher.match(word)
-                if keyword and keyword.action != "start":
-                    # The host acts on STOP/HELP before a flow sees the reply: never an answer.
-                    found.append(f"{where}.{key} {word!r}: is a {keyword.action} keyword and would never reach a flow")
-    return found
-
-
-def _full_weekday_date_pattern(locale: Locale) -> str:
-    # CLDR has no "weekday day month" pattern with a full weekday; take the locale's own
-    # abbreviated one (so word order stays right) and widen weekday and month outside quotes.
-    skeletons = locale.datetime_skeletons
-    key = next((k for k in ("MMMMEEEEd", "MMMMEd", "MMMEd") if k in skeletons), None)
-    if key is None:
-        return "EEEE, d MMMM"
-    parts = re.split(r"('(?:[^']|'')*')", str(skeletons[key]))
-    widened = [part if part.startswith("'") else
-               re.sub(r"(?<![ML])(M{3}|L{3})(?![ML])", lambda m: m.group(1)[0] * 4,
-                      re.sub(r"[Ec]+", lambda m: m.group(0)[0] * 4, part))
-               for part in parts]
-    return "".join(widened)
-
-
-def format_datetime_for(dt: datetime, lang: str, tz: tzinfo | str) -> str:
-    """A date and time as the parent reads it, e.g. 'wtorek, 3 grudnia, 15:30' (naive dt = UTC)."""
-    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    locale = _babel_locale(lang) or _babel_locale(SOURCE_LANGUAGE)
-    date_part = format_datetime(dt, _full_weekday_date_pattern(locale), tzinfo=zone, locale=locale)
-    time_part = format_time(dt, "short", tzinfo=zone, locale=locale)
-    joiner = str(locale.datetime_formats.get("medium", "{1}, {0}"))
-    text = joiner.replace("{1}", date_part).replace("{0}", time_part)
-    # CLDR puts no-break spaces in times ("3:30\u202fPM"): one such character makes a whole SMS
-    # UCS-2, halving what each segment holds. A plain space reads the same.
-    return text.replace("\u202f", " ").replace("\u00a0", " ")

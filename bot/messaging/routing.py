@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Mapping
 
-from bot.quiet_hours import require_aware
+from bot.messaging.channel import BLOCKED, BUSY, INVALID_NUMBER, OPTED_OUT, UNREACHABLE, DeliveryError
+from bot.messaging.quiet_hours import require_aware
 
 SESSION_WINDOW = timedelta(hours=24)
 # A message queued at 23h55 may leave after the window shuts; treating the last minutes as
@@ -34,35 +35,8 @@ SESSION_SAFETY_MARGIN = timedelta(minutes=10)
 VOICE_AVAILABLE = False
 FAILED_STATUSES = frozenset({"failed", "undelivered"})
 # The family (or their number) said no: failing over would go around their choice.
-NEVER_FAIL_OVER = frozenset({21610, 63014, 30004, 21211, 21608, 21408})
-# The provider was busy: the same route later is right, not another channel.
-RETRY_SAME_ROUTE = frozenset({21611, 30001, 20429, 429})
-# SMS could not reach the handset; a phone call might (a landline, a phone out of signal).
-SMS_UNREACHABLE = frozenset({21614, 30003, 30005, 30006, 30007, 30008})
+NEVER_FAIL_OVER = frozenset({OPTED_OUT, BLOCKED, INVALID_NUMBER})
 _CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
-
-ERROR_EXPLANATIONS = {
-    21211: "The phone number is not a valid number. Check it with the family.",
-    21408: "The school's account is not allowed to send to this country.",
-    21608: "The number is not verified on the school's trial account, so nothing can be sent to it.",
-    21610: "The parent opted out by replying STOP. Nothing more will be sent until they reply START.",
-    21611: "Too many messages were waiting to go out from the school's number. It will be tried again.",
-    21614: "The number is not a mobile phone, so it cannot receive texts.",
-    30001: "Too many messages were waiting to go out from the school's number. It will be tried again.",
-    30003: "The parent's phone was switched off or out of signal.",
-    30004: "The parent's phone or network blocked the message.",
-    30005: "The mobile network does not know this number: it may no longer be in use.",
-    30006: "The number is a landline, or its network cannot receive texts.",
-    30007: "The mobile network filtered the message as unwanted.",
-    30008: "The mobile network could not deliver the message and gave no reason.",
-    63003: "The number is not on WhatsApp.",
-    63014: "The parent has blocked the school on WhatsApp.",
-    63016: "The parent has not written on WhatsApp in the last 24 hours, so WhatsApp only "
-           "allows an approved template message.",
-    63024: "The number cannot receive WhatsApp messages.",
-    429: "Too many messages were being sent at once. It will be tried again.",
-    20429: "Too many messages were being sent at once. It will be tried again.",
-}
 
 
 @dataclass(frozen=True)
@@ -108,35 +82,28 @@ def deliverable_route(route: Route, voice_available: bool = VOICE_AVAILABLE) -> 
     return route
 
 
-def is_transient(error_code: int | None) -> bool:
+def is_transient(error: DeliveryError | None) -> bool:
     """Whether the provider was only busy: retry the same route later, no failover."""
-    return error_code in RETRY_SAME_ROUTE
+    return error is not None and error.category == BUSY
 
 
-def failover_after(route: Route, error_code: int | None, status: str,
+def failover_after(route: Route, error: DeliveryError | None, status: str,
                    voice_available: bool = VOICE_AVAILABLE) -> Route | None:
     """The next route after a failed delivery, or None: stop (and tell staff, unless transient).
 
-    Never around an opt-out (21610), a WhatsApp block (63014) or a number that is invalid
-    everywhere. WhatsApp failures go to SMS; SMS failures reaching no handset go to a call
-    where calls exist; a call that fails has nowhere left to go.
+    Never around an opt-out, a block or a number that is invalid everywhere. WhatsApp failures
+    go to SMS; SMS failures reaching no handset go to a call where calls exist; a call that
+    fails has nowhere left to go.
     """
-    if status not in FAILED_STATUSES or error_code in NEVER_FAIL_OVER or is_transient(error_code):
+    category = error.category if error else None
+    if status not in FAILED_STATUSES or category in NEVER_FAIL_OVER or is_transient(error):
         return None
-    what = f" ({explain_error(error_code).rstrip('.')})" if error_code else ""
+    what = f" ({error.explanation.rstrip('.')})" if error and error.code else ""
     if route.channel == "whatsapp":
         return Route("sms", False, f"WhatsApp did not deliver it{what}: sent by SMS instead.")
-    if route.channel == "sms" and voice_available and (error_code is None or error_code in SMS_UNREACHABLE):
+    if route.channel == "sms" and voice_available and (error is None or error.code is None or category == UNREACHABLE):
         return Route("voice", False, f"The text did not arrive{what}: phoning instead.")
     return None
-
-
-def explain_error(code: int | None) -> str:
-    """A Twilio error code in plain words for the SEND team."""
-    if code is None:
-        return "No reason was given."
-    return ERROR_EXPLANATIONS.get(code, f"Twilio reported error {code}, which the bot does not know: "
-                                        "check the number with the family.")
 
 
 def parse_whatsapp_templates(raw: str | Mapping | None) -> dict[str, dict[str, str]]:

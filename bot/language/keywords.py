@@ -8,12 +8,11 @@ they work for every parent whatever their language.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.i18n import KEYWORD_ACTIONS, SOURCE_LANGUAGE, Catalogs, default_catalogs
+from templates_i18n.catalog import KEYWORD_ACTIONS, SOURCE_LANGUAGE, Catalogs, default_catalogs
+from templates_i18n.text import normalise_keyword
 
 # Twilio's own SMS layer acts on these (long codes), before our webhook sees them.
 TWILIO_DEFAULT_KEYWORDS = {
@@ -32,16 +31,6 @@ EVERYDAY_REPLIES = {
 MAX_KEYWORD_WORDS = 3
 _MAX_INPUT_CHARS = 80  # longer than any keyword with room for punctuation; skip the work
 
-_ARABIC_SCRIPT_DROP = re.compile("[\u0640\u064b-\u065f\u0670\u06d6-\u06ed]")  # tatweel, harakat
-_ARABIC_SCRIPT_FOLD = str.maketrans({
-    "\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627", "\u0671": "\u0627",  # alef forms
-    "\u064a": "\u06cc", "\u0649": "\u06cc",  # Arabic yeh, alef maksura -> Farsi/Urdu yeh
-    "\u0643": "\u06a9",  # Arabic kaf -> keheh (Urdu, Persian)
-    "\u06c1": "\u0647", "\u06be": "\u0647", "\u0629": "\u0647", "\u06c3": "\u0647",  # heh forms, teh marbuta
-})
-_LATIN_FOLD = str.maketrans({"ł": "l", "ı": "i", "đ": "d", "ø": "o", "ħ": "h"})
-
-
 @dataclass(frozen=True)
 class KeywordMatch:
     """A whole-message keyword: what to do, which catalogue it came from, whether Twilio acts on it."""
@@ -50,27 +39,6 @@ class KeywordMatch:
     language: str | None  # None for the global Twilio words, or a word shared by several languages
     twilio_default: bool  # Twilio's SMS layer acts on exactly this text (trimmed, any case)
     languages: tuple[str, ...] = ()  # every catalogue that lists the word
-
-
-def normalise_keyword(text: str) -> str:
-    """The comparable form of a short message: casefolded, unaccented, punctuation-free."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")  # ZWNJ, RLM, BOM
-    text = _ARABIC_SCRIPT_DROP.sub("", text).translate(_ARABIC_SCRIPT_FOLD)
-    text = unicodedata.normalize("NFKD", text.casefold()).translate(_LATIN_FOLD)
-    kept, base = [], ""
-    for ch in text:
-        # Accents on Latin, Greek and Cyrillic letters are often left off on phones; the
-        # vowel signs of Indic scripts are part of the word and stay.
-        if unicodedata.combining(ch) and base and ord(base) < 0x0530:
-            continue
-        if not unicodedata.combining(ch):
-            base = ch
-        kept.append(ch)
-    text = unicodedata.normalize("NFC", "".join(kept))
-    # Letters, marks and digits make words; everything else (punctuation, emoji) separates.
-    spaced = "".join(ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in text)
-    return " ".join(spaced.split())
 
 
 class KeywordMatcher:

@@ -1,0 +1,39 @@
+"""A parent's message, translated into the school's staff language and stored beside the original."""
+from __future__ import annotations
+
+from flask import current_app
+
+from bot.language.detection import detect
+from bot.translation import TranslationUnavailable
+from storage.db import session_scope
+from storage.models import Guardian, Message, School
+
+
+def translate_for_staff(message_id: int) -> str | None:
+    """Translate one inbound message for staff (once); its translation status, or None if not due."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is None or message.direction != "inbound" or message.translation_status != "pending":
+            return None
+        target = session.get(School, message.school_id).staff_language
+        if not message.body.strip():
+            message.translation_status = "not_needed"
+            return message.translation_status
+        if message.language is None:
+            prior = session.get(Guardian, message.guardian_id).preferred_language
+            detection = detect(message.body, prior=prior)
+            message.language, message.language_confidence = detection.language, detection.confidence
+        if message.language is None:
+            message.translation_status = "unavailable"
+            message.translation_note = "the language of this message could not be recognised"
+        elif message.language == target:
+            message.translation_status, message.translation_engine = "not_needed", "none"
+        else:
+            try:
+                result = current_app.extensions["translator"].translate(message.body, message.language, target)
+            except TranslationUnavailable as missing:
+                message.translation_status, message.translation_note = "unavailable", missing.reason
+            else:
+                message.translation, message.translation_engine = result.text, result.engine
+                message.translation_status = "done"
+        return message.translation_status

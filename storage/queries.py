@@ -1,9 +1,9 @@
 """Query helpers. Each takes the session and never commits: the view or job owns the transaction."""
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Callable, NamedTuple, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import and_, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -14,10 +14,29 @@ from storage.models import Conversation, Guardian, Message, School, SchoolNumber
 T = TypeVar("T")
 
 
-def school_for_number(session: Session, phone: str) -> School | None:
-    """The school that owns this Twilio number, if any."""
-    return session.exec(select(School).join(SchoolNumber, SchoolNumber.school_id == School.id)
-                        .where(SchoolNumber.phone == phone)).first()
+class InboundRoute(NamedTuple):
+    """Where a message sent to `recipient` from `sender` belongs; guardian and conversation None if new."""
+
+    school_id: int
+    default_region: str
+    guardian_id: int | None
+    conversation_id: int | None
+
+
+# Built once: it runs for every inbound message.
+_INBOUND_ROUTE = (
+    select(School.id, School.default_region, Guardian.id, Conversation.id)
+    .join(SchoolNumber, SchoolNumber.school_id == School.id)
+    .outerjoin(Guardian, and_(Guardian.school_id == School.id, Guardian.phone == bindparam("sender")))
+    .outerjoin(Conversation, Conversation.guardian_id == Guardian.id)
+    .where(SchoolNumber.phone == bindparam("recipient")).limit(1)
+)
+
+
+def inbound_route(session: Session, recipient: str, sender: str | None) -> InboundRoute | None:
+    """The school owning `recipient` and, in one query, the guardian and conversation of `sender`."""
+    row = session.connection().execute(_INBOUND_ROUTE, {"recipient": recipient, "sender": sender}).first()
+    return InboundRoute(*row) if row else None
 
 
 def school_sender(session: Session, school_id: int, channel: str) -> str | None:
@@ -70,19 +89,24 @@ def conversation_for(session: Session, guardian: Guardian) -> Conversation:
     )
 
 
+_MESSAGE_COLUMNS = [column for column in Message.__table__.columns if column.name != "id"]
+# Built once per dialect: the webhook inserts a message per request, and building an insert of
+# thirty columns costs more than running it.
+_INSERT_ONCE = {
+    name: (insert(Message.__table__).values({column.name: bindparam(column.name) for column in _MESSAGE_COLUMNS})
+           .on_conflict_do_nothing(index_elements=["provider_sid"]).returning(Message.__table__.c.id))
+    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+
+
 def insert_message_once(session: Session, message: Message) -> int | None:
     """Insert a message unless one with the same provider sid exists; its new id, or None.
 
     One INSERT ... ON CONFLICT DO NOTHING: a Twilio retry (even five at once) costs one
     round trip and stores nothing.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    values = {column.name: getattr(message, column.name) for column in Message.__table__.columns
-              if column.name != "id"}
-    statement = (insert(Message).values(**values)
-                 .on_conflict_do_nothing(index_elements=["provider_sid"]).returning(Message.id))
-    return session.execute(statement).scalar()
+    values = {column.name: getattr(message, column.name) for column in _MESSAGE_COLUMNS}
+    return session.connection().execute(_INSERT_ONCE[session.get_bind().dialect.name], values).scalar()
 
 
 def message_by_sid(session: Session, provider_sid: str) -> Message | None:

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlmodel import select
 
+from bot.channels.twilio.errors import explain_error
 from bot.language.detection import preload
 from storage.models import Child, GuardianChild, utcnow
 from tests.support.services import run_jobs
@@ -167,6 +168,7 @@ def test_the_inbox_reads_well_on_a_phone_and_arabic_runs_right_to_left(open_page
     add_message(db, world.parent, "Gracias", direction="outbound", kind="staff_reply", language="es",
                 translation="[Traducción automática] Gracias", translation_status="done",
                 translation_engine="apertium", status="undelivered", error_code=30003,
+                error_message=explain_error(30003),  # as the Twilio edge stores it
                 staff_author_id=world.staff.id)
     page = open_page(PHONE)
     sign_in(page, world.staff.email)

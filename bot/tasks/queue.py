@@ -14,7 +14,6 @@ from pathlib import Path
 import redis
 from flask import Flask, current_app
 from rq import Queue
-from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from bot.tasks.table import spec_for
@@ -68,18 +67,25 @@ def enqueue_job(queue: Queue, name: str, args: tuple, at: datetime | None = None
 
     Only the after-commit hook and the sweep's ticker call this: everything else records work
     on its session (`bot.tasks.defer`), so no job is queued for a row that was never committed.
+    Two round trips: read the pointer to the last copy's status, then one pipeline that queues
+    the job and points at it.
     """
     spec = spec_for(name)
     pointer = _pointer_key(name, args)
+    now = datetime.now(timezone.utc)
+    later = at is not None and at > now
     try:
-        if _is_waiting(queue, pointer):
+        if _is_waiting(queue, pointer, now):
             return False
-        if at is not None and at > datetime.now(timezone.utc):
-            job = queue.enqueue_at(at, spec.path, *args, retry=spec.retry)
-        else:
-            job = queue.enqueue(spec.path, *args, retry=spec.retry)
-        delay = max((at - datetime.now(timezone.utc)) if at else timedelta(0), timedelta(0))
-        queue.connection.set(pointer, job.id, ex=int((delay + POINTER_TTL).total_seconds()))
+        job = queue.create_job(spec.path, args=args, retry=spec.retry)
+        with queue.connection.pipeline() as pipe:
+            if later:
+                queue.schedule_job(job, at, pipeline=pipe)
+            else:
+                queue.enqueue_job(job, pipeline=pipe)
+            delay = (at - now) if later else timedelta(0)
+            pipe.set(pointer, job.id, ex=int((delay + POINTER_TTL).total_seconds()))
+            pipe.execute()
         return True
     except redis.exceptions.RedisError as error:
         # The rows are stored: the sweep finds them again once Redis is back.
@@ -95,17 +101,24 @@ def _pointer_key(name: str, args: tuple) -> str:
     return f"sendbot:job:{name}:{text}"
 
 
-def _is_waiting(queue: Queue, pointer: str) -> bool:
-    job_id = queue.connection.get(pointer)
-    if job_id is None:
+# The pointed-at job's status and, if scheduled, when: one round trip.
+_WAITING_SCRIPT = """
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+local status = redis.call('HGET', ARGV[1] .. id, 'status')
+local due = redis.call('ZSCORE', KEYS[2], id)
+return {status or '', due or ''}
+"""
+
+
+def _is_waiting(queue: Queue, pointer: str, now: datetime) -> bool:
+    found = queue.connection.eval(_WAITING_SCRIPT, 2, pointer, queue.scheduled_job_registry.key,
+                                  Job.redis_job_namespace_prefix)
+    if not found:
         return False
-    try:
-        job = Job.fetch(job_id.decode(), connection=queue.connection)
-        status = job.get_status()
-        if status == JobStatus.SCHEDULED:
-            # Overdue means no scheduler is moving it (every worker down): a fresh copy is needed.
-            return queue.scheduled_job_registry.get_scheduled_time(job) > datetime.now(timezone.utc)
-        # A started job may already have read the rows it works on: new work needs a new job.
-        return status in WAITING
-    except NoSuchJobError:
-        return False
+    status, due = (value.decode() if isinstance(value, bytes) else value for value in found)
+    if status == JobStatus.SCHEDULED:
+        # Overdue means no scheduler is moving it (every worker down): a fresh copy is needed.
+        return bool(due) and float(due) > now.timestamp()
+    # A started job may already have read the rows it works on: new work needs a new job.
+    return status in WAITING

@@ -43,13 +43,18 @@ def _refusal(db, conversation, guardian, english: str):
     return render_thread(db, conversation, guardian, draft=english, error=error, status=status)
 
 
-def _show_preview(db, conversation, guardian, english: str, notice: str | None = None, rendering=None):
-    if rendering is None:
-        try:
-            rendering = render_staff_reply(english, guardian, g.school)
-        except TranslationFailed:
-            return render_thread(db, conversation, guardian, draft=english, error=ENGINE_DOWN, status=503)
-    preview = make_preview(english, rendering, guardian)
+def _preview(english: str, guardian):
+    """What the parent would receive now, with its approval code; None if the engine did not answer."""
+    try:
+        return make_preview(english, render_staff_reply(english, guardian, g.school), guardian)
+    except TranslationFailed:
+        return None
+
+
+def _show_preview(db, conversation, guardian, english: str, preview=None, notice: str | None = None):
+    preview = preview or _preview(english, guardian)
+    if preview is None:
+        return render_thread(db, conversation, guardian, draft=english, error=ENGINE_DOWN, status=503)
     return render_thread(db, conversation, guardian, draft=english, preview=preview, error=notice)
 
 
@@ -76,13 +81,9 @@ def send_reply(conversation_id: int):
             return refused
         if request.form.get("previewed", "").replace("\r\n", "\n").strip() != english:
             return _show_preview(db, conversation, guardian, english, notice=CHANGED)
-        try:
-            preview = make_preview(english, render_staff_reply(english, guardian, g.school), guardian)
-        except TranslationFailed:
-            return render_thread(db, conversation, guardian, draft=english, error=ENGINE_DOWN, status=503)
-        if request.form.get("approved") != preview.approval:
-            return _show_preview(db, conversation, guardian, english, notice=RENDERING_CHANGED,
-                                 rendering=preview.rendering)
+        preview = _preview(english, guardian)  # a cache hit when nothing changed since the preview
+        if preview is None or request.form.get("approved") != preview.approval:
+            return _show_preview(db, conversation, guardian, english, preview, notice=RENDERING_CHANGED)
         message = queue_staff_reply(db, guardian, conversation, g.school, g.staff.id, english,
                                     urgent=request.form.get("urgent") == "yes", rendering=preview.rendering)
         queries.mark_read(db, conversation)  # replying is reading

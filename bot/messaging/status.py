@@ -31,18 +31,32 @@ def advance_status(message: Message, status: str) -> bool:
 
 
 def apply_status_update(session: Session, update: StatusUpdate) -> Message | None:
-    """Record a provider's status report; the message it was about, or None if we never sent it."""
+    """Record a provider's status report; the message it was about, or None if we never sent it.
+
+    Only a report that moves the message forward has effects: a late or replayed one (an
+    "undelivered" after "read", the same failure twice) neither fails over nor opts anyone out.
+    """
     message = (message_by_sid(session, update.provider_id)
                or interrupted_send(session, update.message_id, update.provider_id))
     if message is None:
         return None
-    if advance_status(message, update.status) and update.error:
+    if not advance_status(message, update.status):
+        return message
+    if update.error:
         message.error_code, message.error_message = update.error.code, update.error.explanation
-    if update.error and update.error.category == OPTED_OUT:
-        mark_opted_out(session.get(Guardian, message.guardian_id))
+        if update.error.category == OPTED_OUT:
+            _opted_out_by_provider(session.get(Guardian, message.guardian_id), message)
     if update.status in FAILED:
         fail_over(session, message, update.error, update.status)
     return message
+
+
+def _opted_out_by_provider(guardian: Guardian, message: Message) -> None:
+    # The provider refused this message because of a STOP; a START the parent sent after the
+    # message left is newer news, so a report about an older message does not undo it.
+    sent = message.sent_at or message.created_at
+    if guardian.opted_in_at is None or sent > guardian.opted_in_at:
+        mark_opted_out(guardian)
 
 
 def record_failure(session: Session, message: Message, error: DeliveryError) -> None:
@@ -50,7 +64,7 @@ def record_failure(session: Session, message: Message, error: DeliveryError) -> 
     message.status, message.status_updated_at = "failed", utcnow()
     message.error_code, message.error_message = error.code, error.explanation
     if error.category == OPTED_OUT:
-        mark_opted_out(session.get(Guardian, message.guardian_id))
+        _opted_out_by_provider(session.get(Guardian, message.guardian_id), message)
     fail_over(session, message, error, "failed")
 
 

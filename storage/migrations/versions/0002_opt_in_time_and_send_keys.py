@@ -1,0 +1,29 @@
+"""when a guardian last opted in; a one-time key on staff sends
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-29
+"""
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # A provider's opt-out report about a message sent before the parent's START is ignored.
+    op.add_column('guardian', sa.Column('opted_in_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    # The send form's one-time key: a resubmitted form stores (and sends) nothing more.
+    op.add_column('message', sa.Column('send_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    op.create_index('ix_message_send_key', 'message', ['send_key'], unique=True)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_message_send_key', table_name='message')
+    op.drop_column('message', 'send_key')
+    op.drop_column('guardian', 'opted_in_at')

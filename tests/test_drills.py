@@ -652,8 +652,10 @@ def test_posts_without_the_csrf_token_are_refused(make_app, app, db, family):
     page = client.get(f"/conversations/{conversation.id}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]  # signing in started a new session
     preview = client.post(f"/conversations/{conversation.id}/preview", data={**reply, "csrf_token": token})
-    approved = re.search(r'name="approved" value="([0-9a-f]+)"', preview.get_data(as_text=True))[1]
+    page = preview.get_data(as_text=True)
+    approved = re.search(r'name="approved" value="([0-9a-f]+)"', page)[1]
+    send_key = re.search(r'name="send_key" value="([0-9a-f]+)"', page)[1]
     accepted = client.post(f"/conversations/{conversation.id}/send",
-                           data={**reply, "approved": approved, "csrf_token": token})
+                           data={**reply, "approved": approved, "send_key": send_key, "csrf_token": token})
     assert accepted.status_code in (200, 302, 303)
     assert len(stored(db, direction="outbound")) == 1  # the token was the only difference

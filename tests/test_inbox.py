@@ -324,6 +324,45 @@ def test_a_translation_that_changed_after_the_preview_is_shown_again_and_the_app
     assert reply.translation.endswith("Muchas gracias.")  # exactly what staff approved the second time
 
 
+def test_the_same_send_form_posted_twice_sends_once(staff_client, world, db):
+    url = thread_url(db, world.parent)
+    form = previewed_form(staff_client, url, REPLY)
+    first = staff_client.post(url + "/send", data=form)
+    again = staff_client.post(url + "/send", data=form)  # Back, then Send again; or a double click
+    assert first.status_code == again.status_code == 302
+    run_jobs(staff_client.application)
+    [reply] = messages_of(db, world.parent, "outbound")
+    assert reply.status == "delivered"
+    assert again.headers["Location"].endswith(f"#m{reply.id}")
+    assert "already sent" in staff_client.get(url).get_data(as_text=True)
+
+
+def test_the_same_send_form_posted_twice_at_once_stores_one_reply(staff_client, world, db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = thread_url(db, world.parent)
+    form = previewed_form(staff_client, url, REPLY)
+    cookie = staff_client.get_cookie("session").value
+    app = staff_client.application
+
+    def post(_):
+        browser = app.test_client()
+        browser.set_cookie("session", cookie)
+        return browser.post(url + "/send", data=form).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        assert set(pool.map(post, range(4))) == {302}
+    assert len(messages_of(db, world.parent, "outbound")) == 1
+
+
+def test_a_send_without_the_previews_one_time_key_is_shown_again_not_sent(staff_client, world, db):
+    url = thread_url(db, world.parent)
+    form = {key: value for key, value in previewed_form(staff_client, url, REPLY).items() if key != "send_key"}
+    response = staff_client.post(url + "/send", data=form)
+    assert response.status_code == 200 and "Check what the parent will receive" in response.get_data(as_text=True)
+    assert messages_of(db, world.parent) == []
+
+
 def test_an_empty_reply_is_refused(staff_client, world, db):
     response = staff_client.post(thread_url(db, world.parent) + "/send", data=reply_form("   "))
     assert response.status_code == 400 and "Write a reply first." in response.get_data(as_text=True)

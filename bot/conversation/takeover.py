@@ -12,16 +12,17 @@ from storage.models import Conversation, Guardian, Message, School
 
 def queue_staff_reply(session: Session, guardian: Guardian, conversation: Conversation, school: School,
                       staff_author_id: int | None, english: str, urgent: bool = False,
-                      rendering: Rendering | None = None) -> Message:
+                      rendering: Rendering | None = None, send_key: str | None = None) -> Message:
     """Store a staff reply as rendered for the parent, to be sent once the transaction commits.
 
     The inbox passes the rendering staff approved in the preview, so exactly that is sent; without
-    one it is rendered now. A member of staff writing in pauses any question flow: the
-    conversation is theirs now.
+    one it is rendered now; `send_key` is the send form's one-time key (unique: the same form
+    posted twice cannot store a second message). A member of staff writing in pauses any
+    question flow: the conversation is theirs now.
     """
     rendering = rendering or render_staff_reply(english, guardian, school)
     flow_runs.pause_for_staff(session, guardian.id)
     return queue_message(session, guardian, conversation, body=english, rendering=rendering, kind="staff_reply",
                          language=parent_language(guardian, school), staff_author_id=staff_author_id,
-                         urgent=urgent)
+                         urgent=urgent, send_key=send_key)
 

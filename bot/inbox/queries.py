@@ -95,6 +95,11 @@ def get_conversation(session: Session, school_id: int, conversation_id: int) -> 
     ).first()
 
 
+def message_by_send_key(session: Session, school_id: int, send_key: str) -> Message | None:
+    """The school's staff reply stored from the send form with this one-time key, if any."""
+    return session.exec(select(Message).where(Message.school_id == school_id, Message.send_key == send_key)).first()
+
+
 def mark_read(session: Session, conversation: Conversation) -> None:
     """Mark the inbound messages stored so far as read; one arriving a moment later stays unread."""
     newest = session.exec(select(func.max(Message.created_at)).where(

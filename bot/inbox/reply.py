@@ -7,7 +7,10 @@ leaves the school; otherwise the very rendering they approved is stored and sent
 """
 from __future__ import annotations
 
+import re
+
 from flask import flash, g, redirect, request, url_for
+from sqlalchemy.exc import IntegrityError
 
 from bot.inbox import audit, bp, queries
 from bot.inbox.auth import login_required
@@ -20,6 +23,9 @@ from storage.db import session_scope
 MAX_REPLY_CHARS = 1200  # leaves room for the translation within an SMS body's 1600 characters
 OPTED_OUT = "This parent has opted out (texted STOP): nothing can be sent until they text START."
 CHANGED = "The reply changed after the preview. Check what the parent will receive, then send."
+ALREADY_SENT = "This reply was already sent (the form was submitted twice); it goes out once."
+PREVIEW_FIRST = "Check what the parent will receive, then send."
+SEND_KEY = re.compile(r"[0-9a-f]{32}")
 RENDERING_CHANGED = ("The translation came out differently from the one you previewed. "
                      "Check what the parent will receive now, then send.")
 ENGINE_DOWN = "The translation service did not answer. Nothing was sent; try again in a minute."
@@ -58,6 +64,13 @@ def _show_preview(db, conversation, guardian, english: str, preview=None, notice
     return render_thread(db, conversation, guardian, draft=english, preview=preview, error=notice)
 
 
+def _already_sent(db, conversation_id: int, key: str):
+    earlier = queries.message_by_send_key(db, g.school.id, key)
+    flash(ALREADY_SENT)
+    anchor = f"m{earlier.id}" if earlier else None
+    return redirect(url_for("inbox.thread", conversation_id=conversation_id, _anchor=anchor))
+
+
 @bp.post("/conversations/<int:conversation_id>/preview")
 @login_required
 def preview_reply(conversation_id: int):
@@ -73,9 +86,11 @@ def preview_reply(conversation_id: int):
 @login_required
 def send_reply(conversation_id: int):
     """Store the previewed reply and hand it to the worker once it is committed."""
-    english = _reply_text()
+    english, key = _reply_text(), request.form.get("send_key", "")
     with session_scope() as db:
         conversation, guardian = load_conversation(db, conversation_id)
+        if SEND_KEY.fullmatch(key) and queries.message_by_send_key(db, g.school.id, key):
+            return _already_sent(db, conversation_id, key)
         refused = _refusal(db, conversation, guardian, english)
         if refused:
             return refused
@@ -84,8 +99,15 @@ def send_reply(conversation_id: int):
         preview = _preview(english, guardian)  # a cache hit when nothing changed since the preview
         if preview is None or request.form.get("approved") != preview.approval:
             return _show_preview(db, conversation, guardian, english, preview, notice=RENDERING_CHANGED)
-        message = queue_staff_reply(db, guardian, conversation, g.school, g.staff.id, english,
-                                    urgent=request.form.get("urgent") == "yes", rendering=preview.rendering)
+        if not SEND_KEY.fullmatch(key):
+            return _show_preview(db, conversation, guardian, english, preview, notice=PREVIEW_FIRST)
+        try:
+            with db.begin_nested():  # the key is unique: the same form posted twice at once fails here
+                message = queue_staff_reply(db, guardian, conversation, g.school, g.staff.id, english,
+                                            urgent=request.form.get("urgent") == "yes",
+                                            rendering=preview.rendering, send_key=key)
+        except IntegrityError:
+            return _already_sent(db, conversation_id, key)
         queries.mark_read(db, conversation)  # replying is reading
         audit.record(db, g.school.id, g.staff.id, audit.SEND_REPLY, f"message:{message.id}")
         message_id = message.id

@@ -4,7 +4,8 @@ Shared by the thread view and the reply views (preview and send re-render the sa
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 
 from flask import abort, current_app, g, render_template
@@ -28,6 +29,8 @@ class ReplyPreview:
     segments: SegmentCount
     language: str
     channel: str
+    # The send form's one-time key: posting the same form again (Back, Send again) sends nothing more.
+    send_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
     def approval(self) -> str:

@@ -22,7 +22,7 @@ def parent_language(guardian: Guardian, school: School) -> str:
 def queue_message(session: Session, guardian: Guardian, conversation: Conversation, *, body: str,
                   rendering: Rendering, kind: str, language: str, template_key: str | None = None,
                   template_values: dict | None = None, staff_author_id: int | None = None,
-                  urgent: bool = False) -> Message:
+                  urgent: bool = False, send_key: str | None = None) -> Message:
     """Store an outbound message in the outbox; delivery is queued when the transaction commits.
 
     The channel is provisional: delivery picks the route at send time.
@@ -33,7 +33,7 @@ def queue_message(session: Session, guardian: Guardian, conversation: Conversati
         kind=kind, body=body, language=language, translation=rendering.text,
         translation_engine=rendering.engine, translation_status=rendering.status,
         translation_note=rendering.note, template_key=template_key, template_values=template_values,
-        staff_author_id=staff_author_id, status="outbox", urgent=urgent,
+        staff_author_id=staff_author_id, status="outbox", urgent=urgent, send_key=send_key,
     )
     session.add(message)
     conversation.last_message_at = message.created_at

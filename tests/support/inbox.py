@@ -126,8 +126,9 @@ def previewed_form(client, conversation_url: str, english: str, previewed: str |
     shown = previewed if previewed is not None else english
     page = client.post(conversation_url + "/preview", data={"body": shown}).get_data(as_text=True)
     approved = re.search(r'name="approved" value="([0-9a-f]+)"', page)
-    assert approved, "the preview page carries the approval of what it shows"
-    return {"body": english, "previewed": shown, "approved": approved[1]}
+    send_key = re.search(r'name="send_key" value="([0-9a-f]+)"', page)
+    assert approved and send_key, "the preview page carries the approval of what it shows and a one-time key"
+    return {"body": english, "previewed": shown, "approved": approved[1], "send_key": send_key[1]}
 
 
 def messages_of(db: Session, guardian: Guardian, direction: str | None = None) -> list[Message]:

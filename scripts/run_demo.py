@@ -59,7 +59,8 @@ def main() -> None:
         prepare_translation(app)
 
     port = env.get("PORT", "5000")
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+                            "--workers", "1",
                             "--threads", "8", "app:create_app()"], cwd=ROOT, env=env)
     worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env)
     print(f"\n==> open http://127.0.0.1:{port}/  (staff login {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD})\n"

@@ -73,3 +73,17 @@ def test_stop_then_nothing_is_sent_on_embedded_defaults(embedded_app):
     run_jobs(embedded_app)
     with Session(embedded_app.extensions["db_engine"]) as session:
         assert session.get(Message, reply_id).status == "blocked"
+
+
+def test_each_instance_has_its_own_gunicorn_control_socket(tmp_path, monkeypatch):
+    import runpy
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "one"))
+    one = runpy.run_path(str(root / "gunicorn.conf.py"))["control_socket"]
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "two"))
+    two = runpy.run_path(str(root / "gunicorn.conf.py"))["control_socket"]
+    assert one != two and one.startswith(str(tmp_path / "one"))
+    assert "-c gunicorn.conf.py" in (root / "Procfile").read_text()
+    assert '"gunicorn.conf.py"' in (root / "scripts" / "run_demo.py").read_text()

@@ -210,7 +210,8 @@ def run(args) -> tuple[dict, dict, tuple[str, str]]:
             env = {"DATABASE_URL": pg.url, "REDIS_URL": redis_url, "PUBLIC_BASE_URL": base_url,
                    "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "CHANNEL": "simulator", "TRANSLATION_ENGINE": "none",
                    "INSTANCE_PATH": str(workdir / "instance"), "SECRET_KEY": "drill", "LOG_LEVEL": "WARNING"}
-            command = [str(Path(PYTHON).parent / "gunicorn"), "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}",
+            command = [str(Path(PYTHON).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+                   "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}",
                        "--workers", str(args.workers), "--threads", str(args.threads), "bench.webhook:bench_app()"]
             server = start_process(command, env, workdir / "gunicorn.log")
             try:

@@ -394,3 +394,35 @@ def test_an_opted_out_parent_has_no_reply_box_and_a_forged_send_is_refused(staff
     assert response.status_code == 409
     assert messages_of(db, world.parent) == []
     assert not any(action == "send_reply" for action, _ in audit_actions(db, world.school))
+
+
+def test_every_page_carries_security_headers_and_family_data_is_never_cached(staff_client, world, db):
+    for url in ("/", thread_url(db, world.parent), "/reviews", "/login"):
+        response = staff_client.get(url)
+        headers = response.headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin" and headers["Cache-Control"] == "no-store"
+        assert "<script>" not in response.get_data(as_text=True)  # the policy allows no inline script
+    static = staff_client.get("/static/style.css")
+    static.close()
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+
+
+def test_bidi_overrides_in_a_message_or_a_name_are_shown_not_obeyed(staff_client, world, db):
+    world.parent.name = "Maria \u202eairaM"
+    db.commit()
+    add_message(db, world.parent, "Hola \u202egnp.exe")
+    html = staff_client.get(thread_url(db, world.parent)).get_data(as_text=True)
+    assert "\u202e" not in html
+    assert "Hola [U+202E]gnp.exe" in html and "Maria [U+202E]airaM" in html
+
+
+def test_a_link_from_another_site_shows_the_thread_but_leaves_it_unread(staff_client, world, db):
+    parent_texts(staff_client.application, "Hola, ¿hay clase mañana?")
+    url = thread_url(db, world.parent)
+    staff_client.get(url, headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+    assert "1 new" in text_of(staff_client.get("/").get_data(as_text=True))
+    staff_client.get(url, headers={"Sec-Fetch-Site": "same-origin"})
+    assert "1 new" not in text_of(staff_client.get("/").get_data(as_text=True))

@@ -8,6 +8,7 @@ from bot.conversation import flow_runs
 from bot.guardians import lock_guardian
 from bot.inbox import audit, bp, queries
 from bot.inbox.auth import login_required
+from bot.inbox.safety import from_another_site
 from bot.inbox.thread import load_conversation, render_thread
 from storage.db import session_scope
 
@@ -29,7 +30,8 @@ def thread(conversation_id: int):
     """One conversation, original and translation side by side; opening it marks it read."""
     with session_scope() as db:
         conversation, guardian = load_conversation(db, conversation_id)
-        queries.mark_read(db, conversation)
+        if not from_another_site():  # a link on another site shows the thread but leaves it unread
+            queries.mark_read(db, conversation)
         audit.record(db, g.school.id, g.staff.id, audit.VIEW_CONVERSATION, f"conversation:{conversation.id}")
         return render_thread(db, conversation, guardian)
 

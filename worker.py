@@ -2,13 +2,13 @@
 
 A SimpleWorker runs jobs in this process, so translation engines and the language model
 stay loaded between jobs instead of being reloaded in a fork for every message. Every worker
-offers to queue the sweep each interval; a lease in Redis lets one of them do it.
+offers to queue the sweep each interval; a lease in Redis lets one of them do it. A Redis outage
+is waited out (bot/tasks/runner.py); scripts/start and the Procfile's platform restart a worker
+that exits anyway.
 """
 from __future__ import annotations
 
 import threading
-
-from rq import SimpleWorker
 
 from app import create_app
 
@@ -25,11 +25,10 @@ def main() -> None:
                      daemon=True).start()
     with app.app_context():
         from bot.language.detection import preload
+        from bot.tasks.runner import run_worker
 
         preload()
-        # Maintenance every minute (not RQ's default ten): if the worker holding the scheduler
-        # lock dies, another takes over retries and quiet-hours holds within a minute or two.
-        SimpleWorker([queue], connection=queue.connection, maintenance_interval=60).work(with_scheduler=True)
+        run_worker(queue)  # waits out Redis outages by itself
     stop.set()
 
 

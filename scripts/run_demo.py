@@ -62,14 +62,21 @@ def main() -> None:
     web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
                             "--workers", "1",
                             "--threads", "8", "app:create_app()"], cwd=ROOT, env=env)
-    worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env)
+    def start_worker() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env)
+
+    worker = start_worker()
     print(f"\n==> open http://127.0.0.1:{port}/  (staff login {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD})\n"
           f"    then 'Parent simulator' to write as a parent. Ctrl-C stops.\n", flush=True)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop on SIGTERM as on Ctrl-C
     try:
-        while web.poll() is None and worker.poll() is None:
+        while web.poll() is None:
+            if worker.poll() is not None:  # a worker that exits is started again: work must not wait on a person
+                print(f"==> the worker stopped (exit {worker.returncode}); starting it again", file=sys.stderr)
+                time.sleep(2)
+                worker = start_worker()
             time.sleep(1)
-        print("==> a process stopped; shutting down", file=sys.stderr)
+        print("==> the web app stopped; shutting down", file=sys.stderr)
     except KeyboardInterrupt:
         pass
     finally:

@@ -14,6 +14,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -41,6 +42,7 @@ from tests.support.prism import free_port
 SCHOOL_NUMBER = "+447700900400"
 PARENT = "+447700900401"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def inbound(body: str = "Hola, ¿mañana hay clase?", sender: str = PARENT, **extra) -> dict:
@@ -168,6 +170,44 @@ def test_redis_down_webhook_still_stores_and_answers_and_the_sweep_catches_up(ma
     assert db.get(Message, parent_message.id).translation_status == "done"
     reply = db.get(Message, reply_id)
     assert reply.status == "delivered" and reply.provider_sid
+
+
+def test_a_worker_outlives_redis_dying_mid_delivery_and_every_reply_goes_once(make_app, pg_url, db, family,
+                                                                               own_redis, tmp_path):
+    school, _ = family
+    parents = [make_guardian(db, school, f"+4477009005{n:02d}", name=f"Parent {n}", language="en") for n in range(30)]
+    db.commit()
+    twilio = FakeTwilio([])
+    env = {**os.environ, "DATABASE_URL": pg_url, "REDIS_URL": own_redis.url, "CHANNEL": "twilio",
+           "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_API_BASE_URL": twilio.url,
+           "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "TRANSLATION_ENGINE": "none", "INSTANCE_PATH": str(tmp_path),
+           "SEND_RATE_PER_SECOND": "10", "SWEEP_INTERVAL_SECONDS": "1", "SWEEP_GRACE_SECONDS": "1",
+           "LOG_LEVEL": "WARNING"}
+    worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        app = make_app(REDIS_URL=own_redis.url, CHANNEL="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID)
+        reply_ids = [staff_reply(app, parent.id, f"Reply {n}") for n, parent in enumerate(parents)]
+        deadline = time.monotonic() + 60  # the worker loads its language models first
+        while len(twilio.requests) < 5:
+            assert time.monotonic() < deadline, "the worker never started sending"
+            time.sleep(0.05)
+        own_redis.stop()  # mid-delivery: queued jobs, the rate limit, RQ's own bookkeeping, all gone
+        time.sleep(3)
+        own_redis.start()  # back, and empty
+        back = time.monotonic()
+        while any(m.status in ("outbox", "dispatching") for m in stored(db, direction="outbound")):
+            assert time.monotonic() - back < 60, "replies still waiting a minute after Redis came back"
+            time.sleep(0.2)
+        print(f"Redis back: every reply sent within {time.monotonic() - back:.1f} s")
+        assert worker.poll() is None, "the worker died with Redis"
+    finally:
+        worker.terminate()
+        worker.wait(20)
+        twilio.close()
+    sent_to = [re.search(r"To=([^&]+)", form)[1] for form in twilio.requests]
+    assert sorted(sent_to) == sorted(p.phone.replace("+", "%2B") for p in parents)  # each once, none twice
+    assert {db.get(Message, m).status for m in reply_ids} == {"queued"}
 
 
 def test_a_hung_redis_costs_the_webhook_seconds_not_the_answer(make_app, db, family):

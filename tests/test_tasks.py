@@ -93,3 +93,19 @@ def test_one_sweep_runs_at_a_time(app):
             assert first is True
             assert run_sweep() is None  # another worker's sweep while this one runs: nothing done
         assert isinstance(run_sweep(), dict)  # released: the next sweep runs
+
+
+def test_a_worker_started_before_redis_waits_instead_of_dying():
+    import threading
+
+    import redis
+    from rq import Queue
+
+    from bot.tasks.runner import run_worker
+    from tests.support.prism import free_port
+
+    queue = Queue("default", connection=redis.Redis(port=free_port(), socket_connect_timeout=0.2))
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    run_worker(queue, stop, pause=0.1)  # returns when told to stop; a RedisError would have escaped
+    assert stop.is_set()

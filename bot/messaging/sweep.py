@@ -15,20 +15,20 @@ from bot.messaging.status import fail_over
 from bot.tasks import defer
 from storage.models import Message, utcnow
 
-# The sweep leaves fresh rows to the jobs already queued for them.
-SWEEP_GRACE = timedelta(minutes=2)
 SILENT_STATUSES = ("queued", "accepted", "sending", "sent")
 
 
 def sweep_messaging(session: Session, now: datetime) -> dict[str, int]:
     """Re-queue unprocessed, untranslated and unsent messages; recover stalled sends and silent WhatsApp."""
     config = current_app.config
+    # The sweep leaves fresh rows to the jobs already queued for them.
+    settled = now - timedelta(seconds=config["SWEEP_GRACE_SECONDS"])
     return {
-        "unprocessed": _requeue_unprocessed(session, now - SWEEP_GRACE),
-        "translations": _requeue_untranslated(session, now - SWEEP_GRACE),
+        "unprocessed": _requeue_unprocessed(session, settled),
+        "translations": _requeue_untranslated(session, settled),
         "recovered_sends": _recover_interrupted_sends(
             session, now - timedelta(minutes=config["DISPATCH_RECOVERY_MINUTES"])),
-        "deliveries": _requeue_unsent(session, now),
+        "deliveries": _requeue_unsent(session, now, settled),
         "failovers": _fail_over_silent_whatsapp(
             session, now - timedelta(minutes=config["WHATSAPP_FAILOVER_MINUTES"])),
     }
@@ -65,10 +65,10 @@ def _recover_interrupted_sends(session: Session, cutoff: datetime) -> int:
     return len(stuck)
 
 
-def _requeue_unsent(session: Session, now: datetime) -> int:
+def _requeue_unsent(session: Session, now: datetime, cutoff: datetime) -> int:
     # Includes the sends just recovered above: the session flushes them before this query.
     message_ids = session.exec(select(Message.id).where(
-        Message.status == "outbox", Message.created_at < now - SWEEP_GRACE,
+        Message.status == "outbox", Message.created_at < cutoff,
         or_(Message.not_before.is_(None), Message.not_before <= now))).all()
     for message_id in message_ids:
         defer(session, "deliver_message", message_id)

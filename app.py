@@ -6,7 +6,7 @@ import logging
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from config import load_settings
+from config import check_settings, load_settings
 
 csrf = CSRFProtect()
 
@@ -17,11 +17,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(load_settings())
     if test_config:
         app.config.update(test_config)
+    check_settings(app.config)
     from bot.messaging.routing import parse_whatsapp_templates
 
     # Refuse to start with a malformed template table rather than fail at a parent's message.
     app.config["WHATSAPP_TEMPLATES"] = parse_whatsapp_templates(app.config.get("WHATSAPP_TEMPLATES"))
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if app.config["CHANNEL"] == "simulator" and not app.testing:
+        logging.getLogger("app").warning("CHANNEL=simulator: nothing is sent to any phone; every message is "
+                                         "marked as simulated. Never use this for a real school.")
 
     from bot import channels, tasks
     from bot.conversation import flow_runs

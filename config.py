@@ -66,10 +66,10 @@ def load_settings(environ: dict[str, str] | None = None) -> dict:
         instance.mkdir(parents=True, exist_ok=True)
         settings["DATABASE_URL"] = f"sqlite:///{instance / 'send_bot.sqlite3'}"
     settings["SECRET_KEY"] = env.get("SECRET_KEY") or _instance_secret(instance, "secret_key")
-    if not settings["CHANNEL"]:
-        has_twilio = settings["TWILIO_ACCOUNT_SID"] and settings["TWILIO_AUTH_TOKEN"]
-        settings["CHANNEL"] = "twilio" if has_twilio else "simulator"
-    if not settings["TWILIO_AUTH_TOKEN"]:
+    # Twilio unless the simulator is asked for by name: a half-configured production must refuse
+    # to start (check_settings), never quietly become a simulator that sends nothing.
+    settings["CHANNEL"] = settings["CHANNEL"] or "twilio"
+    if settings["CHANNEL"] == "simulator" and not settings["TWILIO_AUTH_TOKEN"]:
         # The simulator signs its webhook posts exactly as Twilio would, with this token.
         settings["TWILIO_AUTH_TOKEN"] = _instance_secret(instance, "simulator_auth_token")
     for key in ("LIBRETRANSLATE_TIMEOUT", "SEND_RATE_PER_SECOND", "FLOW_CHASER_HOURS", "FLOW_EXPIRY_HOURS",
@@ -82,3 +82,27 @@ def load_settings(environ: dict[str, str] | None = None) -> dict:
     settings["SESSION_COOKIE_SAMESITE"] = "Lax"
     settings["SESSION_COOKIE_SECURE"] = (settings["PUBLIC_BASE_URL"] or "").startswith("https://")
     return settings
+
+
+class SettingsError(ValueError):
+    """A configuration the product must not start with; the message names what to set."""
+
+
+# What each channel cannot run without.
+REQUIRED_BY_CHANNEL = {
+    "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL"),
+    "simulator": ("TWILIO_AUTH_TOKEN",),
+}
+
+
+def check_settings(config: dict) -> None:
+    """Refuse a channel without everything it needs (called by create_app at start)."""
+    channel = config.get("CHANNEL")
+    if channel not in REQUIRED_BY_CHANNEL:
+        raise SettingsError(f"CHANNEL must be 'twilio' or 'simulator', not {channel!r}")
+    missing = [name for name in REQUIRED_BY_CHANNEL[channel] if not config.get(name)]
+    if missing:
+        raise SettingsError(
+            f"CHANNEL is {channel!r} but {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. "
+            "Set them (PUBLIC_BASE_URL is the https address Twilio calls; without it no delivery status "
+            "comes back), or set CHANNEL=simulator explicitly to try the product with no phone at all.")

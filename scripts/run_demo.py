@@ -34,6 +34,8 @@ def prepare_translation(app) -> None:
 
 def main() -> None:
     """Prepare and run the web app and the worker until interrupted."""
+    # The demo is the simulator unless a channel is chosen: said here, by name, never assumed.
+    os.environ.setdefault("CHANNEL", "simulator")
     settings = load_settings()
     env = dict(os.environ)
     redis_server = None

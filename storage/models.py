@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 
@@ -132,6 +133,8 @@ class Message(SQLModel, table=True):
     provider_sid: Optional[str] = Field(default=None, unique=True)
     # The staff send form's one-time key: the same form posted twice stores one message.
     send_key: Optional[str] = Field(default=None, unique=True, index=True)
+    # Went through the parent simulator, not a real phone (CHANNEL=simulator): labelled wherever shown.
+    simulated: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     status: str = "received"
     error_code: Optional[int] = None
     error_message: Optional[str] = None

@@ -106,6 +106,7 @@ def test_a_delivery_job_run_twice_sends_once(twilio_app, db, prism):
     assert len(prism.requests) == 1
     db.expire_all()
     assert db.get(Message, message_id).status == "queued"
+    assert db.get(Message, message_id).simulated is False  # a real channel's messages are real
 
 
 def test_stop_then_reply_sends_nothing_to_twilio(twilio_app, db, prism):

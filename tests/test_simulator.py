@@ -30,11 +30,13 @@ def test_a_simulated_spanish_text_goes_through_the_signed_webhook(staff_client, 
     assert message.status == "received" and message.translation_status == "pending"  # stored; the worker acts
     run_jobs(staff_client.application)
     [message] = messages_of(db, world.parent)
-    assert message.language == "es"
+    assert message.language == "es" and message.simulated is True  # never mistaken for a real parent's
     assert message.translation_status == "done" and "difficult day" in message.translation
     assert ("simulate_message", f"guardian:{world.parent.id}") in audit_actions(db, world.school)
     page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
     assert f'class="bubble mine" dir="auto" data-id="{message.id}">{SPANISH}' in page
+    thread = text_of(staff_client.get(thread_url(db, world.parent)).get_data(as_text=True))
+    assert "Simulator mode: nothing reaches a real phone" in thread and "Simulated" in thread
 
 
 def test_whatsapp_is_simulated_with_whatsapp_addresses(staff_client, world, db):

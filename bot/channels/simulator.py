@@ -14,6 +14,7 @@ class SimulatorChannel:
     """A channel for trying the product with no Twilio account."""
 
     name = "simulator"
+    simulated = True
     handles_sms_keywords = False
 
     def send_text(self, message: OutboundText) -> SendResult:

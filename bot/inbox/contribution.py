@@ -46,6 +46,11 @@ class Contribution:
     rows: list[AnswerRow]
 
     @property
+    def simulated(self) -> bool:
+        """True when any answer came from the parent simulator rather than the family's phone."""
+        return any(row.message is not None and row.message.simulated for row in self.rows)
+
+    @property
     def answered(self) -> int:
         """How many questions have an answer (text or choice)."""
         return sum(row.state in ("text", "choice") for row in self.rows)

@@ -99,6 +99,8 @@ class Channel(Protocol):
     """Sends messages to guardians."""
 
     name: str
+    # True for a stand-in that reaches no phone: every message through it is marked simulated.
+    simulated: bool
     # True when the provider itself answers the standard STOP/START/HELP keywords on SMS
     # (and would reject our own reply to them).
     handles_sms_keywords: bool

@@ -6,7 +6,7 @@ step fails and the webhook answers in milliseconds. The sweep finds whatever is 
 """
 from __future__ import annotations
 
-from bot.messaging.channel import InboundMessage
+from bot.messaging.channel import InboundMessage, get_channel
 from bot.messaging.phones import InvalidPhoneNumber, normalise_phone
 from bot.tasks import defer
 from storage.db import session_scope
@@ -43,6 +43,7 @@ def store_inbound(inbound: InboundMessage) -> int:
             direction="inbound", channel=inbound.channel, body=inbound.body,
             num_media=len(inbound.media), media=inbound.media or None,
             provider_sid=inbound.provider_id, status="received", created_at=utcnow(),
+            simulated=get_channel().simulated,
         )
         if insert_message_once(session, message) is not None:
             defer(session, "process_guardian", guardian_id)

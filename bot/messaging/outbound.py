@@ -9,6 +9,7 @@ from flask import current_app
 from sqlmodel import Session
 
 from bot.language.i18n import render_template
+from bot.messaging.channel import get_channel
 from bot.messaging.rendering import Rendering, machine_translate, render_catalogue
 from bot.tasks import defer
 from storage.models import Conversation, Guardian, Message, School
@@ -34,6 +35,7 @@ def queue_message(session: Session, guardian: Guardian, conversation: Conversati
         translation_engine=rendering.engine, translation_status=rendering.status,
         translation_note=rendering.note, template_key=template_key, template_values=template_values,
         staff_author_id=staff_author_id, status="outbox", urgent=urgent, send_key=send_key,
+        simulated=get_channel().simulated,
     )
     session.add(message)
     conversation.last_message_at = message.created_at

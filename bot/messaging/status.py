@@ -82,6 +82,7 @@ def fail_over(session: Session, message: Message, error: DeliveryError | None, s
         translation_status=message.translation_status, translation_note=message.translation_note,
         template_key=message.template_key, template_values=message.template_values,
         staff_author_id=message.staff_author_id, urgent=message.urgent, failover_of_id=message.id,
+        simulated=message.simulated,
         status="outbox", error_message=next_route.reason,
     )
     session.add(copy)

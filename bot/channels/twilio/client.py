@@ -40,6 +40,7 @@ class TwilioChannel:
     """Sends SMS and WhatsApp messages through Twilio's REST API."""
 
     name = "twilio"
+    simulated = False
     handles_sms_keywords = True
 
     def __init__(self, account_sid: str, auth_token: str, api_base_url: str | None = None):

@@ -1,4 +1,4 @@
-"""when a guardian last opted in; a one-time key on staff sends
+"""when a guardian last opted in; a one-time key on staff sends; simulated messages
 
 Revision ID: 0002
 Revises: 0001
@@ -21,9 +21,12 @@ def upgrade() -> None:
     # The send form's one-time key: a resubmitted form stores (and sends) nothing more.
     op.add_column('message', sa.Column('send_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
     op.create_index('ix_message_send_key', 'message', ['send_key'], unique=True)
+    # Messages that went through the parent simulator, never a real phone: labelled wherever shown.
+    op.add_column('message', sa.Column('simulated', sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
+    op.drop_column('message', 'simulated')
     op.drop_index('ix_message_send_key', table_name='message')
     op.drop_column('message', 'send_key')
     op.drop_column('guardian', 'opted_in_at')

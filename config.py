@@ -38,7 +38,9 @@ _SIMPLE = {
     "LOG_LEVEL": "INFO",
     "REDIS_SOCKET_TIMEOUT": "2",         # seconds; the web app's bound on any Redis command
     "SWEEP_INTERVAL_SECONDS": "60",      # how often the workers queue the sweep (one of them does)
-    "SWEEP_GRACE_SECONDS": "120",        # the sweep leaves rows younger than this to the jobs queued for them
+    "SWEEP_GRACE_SECONDS": "120",
+    "SESSION_IDLE_MINUTES": "60",        # a staff session unused this long ends
+    "SESSION_MAX_HOURS": "12",           # and none lasts longer than this, used or not        # the sweep leaves rows younger than this to the jobs queued for them
 }
 
 
@@ -73,7 +75,8 @@ def load_settings(environ: dict[str, str] | None = None) -> dict:
         # The simulator signs its webhook posts exactly as Twilio would, with this token.
         settings["TWILIO_AUTH_TOKEN"] = _instance_secret(instance, "simulator_auth_token")
     for key in ("LIBRETRANSLATE_TIMEOUT", "SEND_RATE_PER_SECOND", "FLOW_CHASER_HOURS", "FLOW_EXPIRY_HOURS",
-                "REDIS_SOCKET_TIMEOUT", "SWEEP_INTERVAL_SECONDS", "SWEEP_GRACE_SECONDS"):
+                "REDIS_SOCKET_TIMEOUT", "SWEEP_INTERVAL_SECONDS", "SWEEP_GRACE_SECONDS", "SESSION_IDLE_MINUTES",
+                "SESSION_MAX_HOURS"):
         settings[key] = float(settings[key])
     for key in ("TRANSLATION_CACHE_TTL", "MAX_WEBHOOK_BYTES", "SEND_RATE_BURST", "WHATSAPP_FAILOVER_MINUTES",
                 "DISPATCH_RECOVERY_MINUTES"):

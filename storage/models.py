@@ -51,6 +51,9 @@ class StaffUser(SQLModel, table=True):
     email: str = Field(unique=True)
     name: str
     password_hash: str
+    # Every signed-in session carries the version it was signed in with; signing out or a new
+    # password moves it on, which ends every session (and every copied cookie) at once.
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -426,3 +426,31 @@ def test_a_link_from_another_site_shows_the_thread_but_leaves_it_unread(staff_cl
     assert "1 new" in text_of(staff_client.get("/").get_data(as_text=True))
     staff_client.get(url, headers={"Sec-Fetch-Site": "same-origin"})
     assert "1 new" not in text_of(staff_client.get("/").get_data(as_text=True))
+
+
+def test_signing_out_ends_the_session_and_every_copy_of_its_cookie(client, world, db):
+    login(client, world.staff.email)
+    stolen = client.get_cookie("session").value
+    assert client.get("/").status_code == 200
+    client.post("/logout")
+    thief = client.application.test_client()
+    thief.set_cookie("session", stolen)
+    response = thief.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_an_idle_session_ends_and_no_session_outlives_its_maximum(client, world, db):
+    import time_machine
+
+    start = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
+    with time_machine.travel(start, tick=False) as clock:
+        login(client, world.staff.email)
+        clock.shift(timedelta(minutes=59))
+        assert client.get("/").status_code == 200  # used within the idle timeout: still signed in
+        clock.shift(timedelta(minutes=61))
+        assert client.get("/").status_code == 302  # idle longer than SESSION_IDLE_MINUTES
+        login(client, world.staff.email)
+        for _ in range(14):  # busy all day (nearly 13 hours), never idle for an hour
+            clock.shift(timedelta(minutes=55))
+            client.get("/")
+        assert client.get("/").status_code == 302  # past SESSION_MAX_HOURS (12) whatever the use

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -21,6 +22,8 @@ from storage.models import School, StaffUser
 
 log = logging.getLogger(__name__)
 SESSION_KEY = "staff_id"
+# The session cookie is signed, not stored: these make it revocable and short-lived.
+VERSION_KEY, SIGNED_IN_KEY, SEEN_KEY = "session_version", "signed_in_at", "last_seen_at"
 
 
 @lru_cache(maxsize=1)
@@ -32,11 +35,29 @@ def _decoy_hash() -> str:
 
 def _signed_in() -> tuple[StaffUser, School] | None:
     staff_id = session.get(SESSION_KEY)
-    if staff_id is None:
+    if not isinstance(staff_id, int) or not _session_is_current():
         return None
     with session_scope() as db:
         staff = db.get(StaffUser, staff_id)
-        return (staff, db.get(School, staff.school_id)) if staff else None
+        if staff is None or staff.session_version != session.get(VERSION_KEY):
+            return None  # signed out (here or anywhere else), or the password changed
+        session[SEEN_KEY] = time.time()
+        return staff, db.get(School, staff.school_id)
+
+
+def _session_is_current() -> bool:
+    """Within the idle timeout and the maximum lifetime (both in config)."""
+    now, config = time.time(), current_app.config
+    signed_in, seen = session.get(SIGNED_IN_KEY), session.get(SEEN_KEY)
+    if not isinstance(signed_in, (int, float)) or not isinstance(seen, (int, float)):
+        return False
+    return (now - seen <= config["SESSION_IDLE_MINUTES"] * 60
+            and now - signed_in <= config["SESSION_MAX_HOURS"] * 3600)
+
+
+def end_all_sessions(staff: StaffUser) -> None:
+    """Revoke every session of this member of staff (on sign-out, and whenever the password changes)."""
+    staff.session_version += 1
 
 
 def login_required(view):
@@ -45,7 +66,7 @@ def login_required(view):
     def wrapped(*args, **kwargs):
         found = _signed_in()
         if found is None:
-            session.pop(SESSION_KEY, None)
+            session.clear()
             # Only a page can be returned to; a form post is not repeated after sign-in.
             next_url = request.full_path.rstrip("?") if request.method == "GET" else None
             return redirect(url_for("inbox.login", next=next_url))
@@ -100,7 +121,8 @@ def login():
         return render_template("inbox/login.html", next_url=next_url, email=email, error=error), 401
     throttle.clear(email)
     session.clear()  # a fresh session at sign-in: nothing carried over from before
-    session[SESSION_KEY] = staff.id
+    session.update({SESSION_KEY: staff.id, VERSION_KEY: staff.session_version,
+                    SIGNED_IN_KEY: time.time(), SEEN_KEY: time.time()})
     return redirect(_safe_next(next_url))
 
 
@@ -109,6 +131,7 @@ def login():
 def logout():
     """Sign out (a POST with the CSRF token, so no other site can sign staff out)."""
     with session_scope() as db:
+        end_all_sessions(db.get(StaffUser, g.staff.id))  # a copy of this cookie dies with it
         audit.record(db, g.school.id, g.staff.id, audit.LOGOUT)
     session.clear()
     flash("You are signed out.")

@@ -41,6 +41,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from bot import inbox
     from bot.channels.twilio import webhooks
+    from bot.inbox.safety import RowIdConverter
+
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added: one rule for every id
 
     csrf.exempt(webhooks.bp)  # Twilio signs its requests instead
     app.register_blueprint(webhooks.bp)

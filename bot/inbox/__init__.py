@@ -11,3 +11,4 @@ from bot.inbox import auth, display, reply, reviews, safety, views  # noqa: E402
 
 bp.record_once(display.register_filters)
 bp.record_once(lambda state: safety.init_app(state.app))
+bp.before_request(safety.refuse_nul)

@@ -17,6 +17,7 @@ from bot.inbox.display import guardian_label
 from bot.inbox.review_queries import (CONTRIBUTION_FLOW, contribution_runs, families_told, get_child, get_review,
                                       past_reviews, school_children, school_guardians_of,
                                       upcoming_reviews, who_was_reached)
+from bot.inbox.safety import parse_id
 from bot.reviews.plan import format_uk_datetime, parse_uk_datetime
 from bot.reviews.schedule import REVIEW_KINDS, cancel_review, move_review, request_views_now, review_values, schedule_review
 from storage.db import session_scope
@@ -116,7 +117,8 @@ def _reviews_page(db, form=None, error: str | None = None, status: int = 200):
 
 def _form_child(db) -> Child:
     chosen = request.form.get("child", "")
-    child = get_child(db, g.school.id, int(chosen)) if chosen.isdigit() else None
+    child_id = parse_id(chosen)
+    child = get_child(db, g.school.id, child_id) if child_id else None
     if child is None:
         raise ValueError("Choose the child the review is for.")
     return child

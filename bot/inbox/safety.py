@@ -3,8 +3,11 @@ that cannot reorder itself, and no state changed by a navigation from another si
 """
 from __future__ import annotations
 
-from flask import Flask, Response, request
+import re
+
+from flask import Flask, Response, abort, request
 from markupsafe import Markup
+from werkzeug.routing import IntegerConverter
 
 # Frames, plugins, inline script and style, other origins: none of them. The pages use only
 # their own stylesheet and script files.
@@ -44,7 +47,37 @@ def from_another_site() -> bool:
     return request.headers.get("Sec-Fetch-Site") == "cross-site"
 
 
+MAX_ID = 2**31 - 1  # the database's integer ids: anything larger names no row
+_ID = re.compile(r"[1-9][0-9]{0,9}")
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route: a larger number than any row id is a 404, not a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def parse_id(text: str | None) -> int | None:
+    """A row id typed into a form, or None for anything else ("", "abc", "²", 99999999999999999999)."""
+    if text is None or not _ID.fullmatch(text) or int(text) > MAX_ID:
+        return None
+    return int(text)
+
+
+def refuse_nul() -> None:
+    """A staff form or link with a NUL character is refused (400): no text column can store one."""
+    for values in (request.args, request.form):
+        for name, value in values.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                abort(400, description=f"The field {name!r} contains a NUL character, which cannot be stored.")
+
+
 def init_app(app: Flask) -> None:
-    """Install the headers on every response and the bidi guard on every template."""
+    """Install the headers on every response and the bidi guard on every template.
+
+    The id converter is installed in create_app before any blueprint adds its routes.
+    """
     app.after_request(security_headers)
     app.jinja_env.finalize = visible_bidi_controls

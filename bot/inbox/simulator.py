@@ -17,6 +17,7 @@ from sqlmodel import select
 from bot.inbox import audit, queries
 from bot.inbox.auth import login_required
 from bot.inbox.display import local_time
+from bot.inbox.safety import parse_id, refuse_nul
 from bot.inbox.wording import channel_name
 from bot.channels.twilio.signature import sign
 from storage.db import session_scope
@@ -24,6 +25,7 @@ from storage.models import Guardian, SchoolNumber
 from storage.queries import school_sender
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
+bp.before_request(refuse_nul)
 
 NEW_NUMBER = "new"
 CHANNELS = ("sms", "whatsapp")
@@ -37,7 +39,8 @@ def _chosen_guardian(db, choice: str) -> Guardian | None:
     """The guardian picked in the form (None for a new number); 404 for another school's."""
     if not choice or choice == NEW_NUMBER:
         return None
-    guardian = queries.get_guardian(db, g.school.id, int(choice)) if choice.isdigit() else None
+    guardian_id = parse_id(choice)
+    guardian = queries.get_guardian(db, g.school.id, guardian_id) if guardian_id else None
     if guardian is None:
         abort(404)
     return guardian

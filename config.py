@@ -26,7 +26,7 @@ _SIMPLE = {
     "LIBRETRANSLATE_API_KEY": None,
     "LIBRETRANSLATE_TIMEOUT": "10",
     "APERTIUM_MODES_DIR": "/usr/share/apertium/modes",
-    "TRANSLATION_CACHE_TTL": str(7 * 24 * 3600),
+    "TRANSLATION_CACHE_TTL": str(24 * 3600),  # cached translations are message text: kept a day
     "MAX_WEBHOOK_BYTES": str(64 * 1024),
     "SEND_RATE_PER_SECOND": "10",        # per sender number (UK long codes ≈ 10/s)
     "SEND_RATE_BURST": "1",

@@ -239,7 +239,7 @@ def bench_cache(seed: int) -> dict:
     model = steady_state_hits(weeks, ttl_seconds=7 * 24 * 3600)
     client = redis.Redis(host="127.0.0.1", port=6379, db=14)
     client.flushdb()
-    cache = TranslationCache(client, ttl_seconds=7 * 24 * 3600)
+    cache = TranslationCache(client, ttl_seconds=7 * 24 * 3600, secret="bench")
     week1 = [m for m in weeks if m["week"] == 1]
     for m in week1:  # the real cache, keyed per (direction, language, text)
         if cache.get("bench", m["source"], m["target"], m["text"]) is None:
@@ -249,7 +249,7 @@ def bench_cache(seed: int) -> dict:
     spanish = [m for m in week1 if "es" in (m["source"], m["target"])]
     # Both translators take turns on each message, so machine load drifts hit both alike.
     with build_translator({"TRANSLATION_ENGINE": "apertium"}) as plain, \
-            build_translator({"TRANSLATION_ENGINE": "apertium"}, client) as cached:
+            build_translator({"TRANSLATION_ENGINE": "apertium", "SECRET_KEY": "bench"}, client) as cached:
         for translator in (plain, cached):  # start both pipelines outside the timing
             translator.translate("Hola.", "es", "en")
             translator.translate("Hello.", "en", "es")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import hashlib
 import re
 import signal
 import threading
@@ -45,7 +46,7 @@ def make_translator():
     built: list[Translator] = []
 
     def make(config: dict, redis_client=None) -> Translator:
-        built.append(build_translator(config, redis_client))
+        built.append(build_translator({"SECRET_KEY": "test-secret", **config}, redis_client))
         return built[-1]
 
     yield make
@@ -277,9 +278,13 @@ def test_second_call_comes_from_redis_under_a_hashed_key(make_translator, redis1
     second = translator.translate(SPANISH, "es", "en")
     assert (first.cached, second.cached) == (False, True) and second.text == first.text
     keys = [k.decode() for k in redis14.keys("*")]
-    assert keys == [cache_key("apertium", "es", "en", SPANISH)]
+    assert keys == [cache_key("apertium", "es", "en", SPANISH, translator.cache.secret)]
     assert "Hola" not in keys[0] and re.search(r":[0-9a-f]{64}$", keys[0])
+    unkeyed = hashlib.sha256(SPANISH.encode()).hexdigest()
+    assert unkeyed not in keys[0]  # a keyed hash: the text cannot be confirmed by hashing a guess
     assert 3500 < redis14.ttl(keys[0]) <= 3600
+    translator.cache.forget(["apertium", "argos"], "es", "en", SPANISH)  # its message was deleted
+    assert redis14.keys("*") == []
 
 
 def test_translation_survives_redis_being_down(make_translator):

@@ -192,6 +192,6 @@ def build_translator(config: Mapping[str, Any], redis=None) -> Translator:
     if redis is not None:
         from bot.translation.cache import TranslationCache
 
-        ttl = int(config.get("TRANSLATION_CACHE_TTL") or 7 * 24 * 3600)
-        cache = TranslationCache(redis, ttl_seconds=ttl)
+        ttl = int(config.get("TRANSLATION_CACHE_TTL") or 24 * 3600)
+        cache = TranslationCache(redis, ttl_seconds=ttl, secret=config["SECRET_KEY"])
     return Translator(engines, cache)

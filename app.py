@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import check_settings, load_settings
 
@@ -18,6 +19,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     check_settings(app.config)
+    if app.config["TRUSTED_PROXY_HOPS"]:
+        # The client's address (sign-in throttling, logs) comes from X-Forwarded-For only when a known
+        # number of proxies sets it; otherwise anyone could claim any address.
+        hops = app.config["TRUSTED_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     from bot.messaging.routing import parse_whatsapp_templates
 
     # Refuse to start with a malformed template table rather than fail at a parent's message.

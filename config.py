@@ -39,6 +39,7 @@ _SIMPLE = {
     "REDIS_SOCKET_TIMEOUT": "2",         # seconds; the web app's bound on any Redis command
     "SWEEP_INTERVAL_SECONDS": "60",      # how often the workers queue the sweep (one of them does)
     "SWEEP_GRACE_SECONDS": "120",
+    "TRUSTED_PROXY_HOPS": "0",           # proxies in front whose X-Forwarded-For/-Proto are believed
     "SESSION_IDLE_MINUTES": "60",        # a staff session unused this long ends
     "SESSION_MAX_HOURS": "12",           # and none lasts longer than this, used or not        # the sweep leaves rows younger than this to the jobs queued for them
 }
@@ -78,7 +79,7 @@ def load_settings(environ: dict[str, str] | None = None) -> dict:
                 "REDIS_SOCKET_TIMEOUT", "SWEEP_INTERVAL_SECONDS", "SWEEP_GRACE_SECONDS", "SESSION_IDLE_MINUTES",
                 "SESSION_MAX_HOURS"):
         settings[key] = float(settings[key])
-    for key in ("TRANSLATION_CACHE_TTL", "MAX_WEBHOOK_BYTES", "SEND_RATE_BURST", "WHATSAPP_FAILOVER_MINUTES",
+    for key in ("TRUSTED_PROXY_HOPS", "TRANSLATION_CACHE_TTL", "MAX_WEBHOOK_BYTES", "SEND_RATE_BURST", "WHATSAPP_FAILOVER_MINUTES",
                 "DISPATCH_RECOVERY_MINUTES"):
         settings[key] = int(settings[key])
     settings["MAX_CONTENT_LENGTH"] = settings["MAX_WEBHOOK_BYTES"]

@@ -13,7 +13,7 @@ from bot.channels.twilio.errors import explain_error
 from bot.inbox import wording
 from storage.models import AuditEvent, utcnow
 from tests.support.services import run_jobs
-from tests.support.factories import make_guardian
+from tests.support.factories import STAFF_PASSWORD, make_guardian
 from tests.support.inbox import (  # noqa: F401  (fixtures)
     add_message, audit_actions, client, conversation_of, login, messages_of, parent_texts, previewed_form, reply_form,
     staff_client, text_of, thread_url, world,
@@ -50,14 +50,42 @@ def test_an_unknown_email_is_refused_without_storing_it(client, world, db):
     assert db.exec(select(AuditEvent)).all() == []  # no school to file it under, and no email kept
 
 
-def test_repeated_failures_lock_the_account_for_a_while(client, world, db):
-    for _ in range(5):
-        assert login(client, world.staff.email, "guess").status_code == 401
-    response = login(client, world.staff.email)  # even the right password waits now
-    assert response.status_code == 429
-    assert "Too many failed attempts" in response.get_data(as_text=True)
-    assert ("login_locked", None) in audit_actions(db, world.school)
-    assert login(client, world.other_staff.email).status_code == 302  # other accounts unaffected
+def test_repeated_failures_slow_the_account_down_then_the_right_password_works(client, world, db):
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc), tick=False) as clock:
+        for _ in range(5):
+            assert login(client, world.staff.email, "guess").status_code == 401
+            clock.shift(timedelta(seconds=30))  # slower than the delays so far: every guess is checked
+        response = login(client, world.staff.email, "guess")
+        assert response.status_code == 401  # 30 s apart, five guesses are still checked...
+        response = login(client, world.staff.email)  # ... but straight after the sixth, even the right password waits
+        assert response.status_code == 429
+        assert re.search(r"Wait \d+ seconds?, then try again", response.get_data(as_text=True))
+        assert ("login_locked", None) in audit_actions(db, world.school)
+        assert login(client, world.other_staff.email).status_code == 302  # a colleague behind the same address
+        clock.shift(timedelta(seconds=10))
+        assert login(client, world.staff.email).status_code == 302  # no lock-out: after the wait it works
+
+
+def test_a_flood_of_failures_writes_a_bounded_number_of_audit_rows(client, world, db):
+    for _ in range(60):
+        login(client, world.staff.email, "guess")
+    actions = [action for action, _ in audit_actions(db, world.school)]
+    assert actions.count("login_failed") <= 5 and actions.count("login_locked") <= 1
+
+
+def test_x_forwarded_for_is_believed_only_behind_the_configured_proxies(make_app, world, db):
+    exposed = make_app().test_client()  # no trusted proxy: a forged header changes nothing
+    for n in range(8):
+        exposed.post("/login", data={"email": world.staff.email, "password": "guess"},
+                     headers={"X-Forwarded-For": f"203.0.113.{n}"})
+    assert exposed.post("/login", data={"email": world.staff.email, "password": "guess"},
+                        headers={"X-Forwarded-For": "203.0.113.99"}).status_code == 429
+    behind_proxy = make_app(TRUSTED_PROXY_HOPS=1).test_client()
+    response = behind_proxy.post("/login", data={"email": world.staff.email, "password": STAFF_PASSWORD},
+                                 headers={"X-Forwarded-For": "198.51.100.7"})
+    assert response.status_code == 302  # another real client behind the proxy is not slowed by the first
 
 
 def test_login_returns_to_the_page_asked_for_but_never_to_another_site(client, world, db):

@@ -85,13 +85,17 @@ def _safe_next(target: str | None) -> str:
 
 
 def _check_password(email: str, password: str) -> StaffUser | None:
-    """The staff user if the password is right; writes the audit row either way when known."""
+    """The staff user if the password is right; audits a success, and a failure while the flood is small."""
     with session_scope() as db:
         staff = db.exec(select(StaffUser).where(func.lower(StaffUser.email) == email.lower())).first()
         ok = check_password_hash(staff.password_hash if staff else _decoy_hash(), password)
-        if staff is not None:
-            audit.record(db, staff.school_id, staff.id, audit.LOGIN if ok else audit.LOGIN_FAILED)
-        return staff if ok else None
+        if ok:
+            audit.record(db, staff.school_id, staff.id, audit.LOGIN)
+            return staff
+    if throttle.record_failure(email, request.remote_addr) <= throttle.AUDITED_FAILURES and staff is not None:
+        with session_scope() as db:
+            audit.record(db, staff.school_id, staff.id, audit.LOGIN_FAILED)
+    return None
 
 
 def _audit_lockout(email: str) -> None:
@@ -108,18 +112,19 @@ def login():
     if request.method == "GET":
         return render_template("inbox/login.html", next_url=next_url, email="")
     email, password = request.form.get("email", "").strip(), request.form.get("password", "")
-    if throttle.is_locked(email, request.remote_addr):
-        _audit_lockout(email)
-        log.warning("login refused: too many failed attempts")
-        error = "Too many failed attempts. Wait 15 minutes, then try again."
+    wait = throttle.wait_seconds(email, request.remote_addr)
+    if wait:
+        if throttle.first_refusal_in_window(email, request.remote_addr):
+            _audit_lockout(email)
+        log.warning("login delayed: recent failed attempts")
+        error = f"Too many failed attempts. Wait {wait} second{'s' if wait != 1 else ''}, then try again."
         return render_template("inbox/login.html", next_url=next_url, email=email, error=error), 429
     staff = _check_password(email, password) if email and password else None
     if staff is None:
-        throttle.record_failure(email, request.remote_addr)
         log.info("login failed")
         error = "That email and password do not match an account."
         return render_template("inbox/login.html", next_url=next_url, email=email, error=error), 401
-    throttle.clear(email)
+    throttle.clear(email, request.remote_addr)
     session.clear()  # a fresh session at sign-in: nothing carried over from before
     session.update({SESSION_KEY: staff.id, VERSION_KEY: staff.session_version,
                     SIGNED_IN_KEY: time.time(), SEEN_KEY: time.time()})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.conversation.turn import process_guardian as _process_guardian
 from bot.messaging.delivery import deliver
+from bot.messaging.recovery import recover_send as _recover_send
 from bot.messaging.staff_translation import translate_for_staff
 from bot.reviews.schedule import send_reminders
 from bot.sweep import run_sweep
@@ -27,6 +28,11 @@ def translate_message(message_id: int) -> str | None:
 def deliver_message(message_id: int) -> None:
     """Send one stored outbound message (once, whatever happens to the job)."""
     deliver(message_id)
+
+
+def recover_send(message_id: int) -> str | None:
+    """Settle a send a crash cut off: ask the provider, then record it or send it again (once)."""
+    return _recover_send(message_id)
 
 
 def send_reminder_batch(reminder_ids: list[int]) -> int:

@@ -136,6 +136,8 @@ class Message(SQLModel, table=True):
     provider_sid: Optional[str] = Field(default=None, unique=True)
     # The staff send form's one-time key: the same form posted twice stores one message.
     send_key: Optional[str] = Field(default=None, unique=True, index=True)
+    # What happened on the way (an interrupted send found at the provider, or sent again): never cleared.
+    delivery_note: Optional[str] = Field(default=None, sa_column=Column(Text))
     # Went through the parent simulator, not a real phone (CHANNEL=simulator): labelled wherever shown.
     simulated: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     status: str = "received"

@@ -21,8 +21,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
+from email.utils import formatdate
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -188,7 +190,7 @@ def test_a_worker_outlives_redis_dying_mid_delivery_and_every_reply_goes_once(ma
     try:
         app = make_app(REDIS_URL=own_redis.url, CHANNEL="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID)
         reply_ids = [staff_reply(app, parent.id, f"Reply {n}") for n, parent in enumerate(parents)]
-        deadline = time.monotonic() + 60  # the worker loads its language models first
+        deadline = time.monotonic() + 120  # the worker loads its language models first
         while len(twilio.requests) < 5:
             assert time.monotonic() < deadline, "the worker never started sending"
             time.sleep(0.05)
@@ -236,12 +238,14 @@ class FakeTwilio:
 
     def __init__(self, answers):
         self.answers, self.requests, self.release = list(answers), [], threading.Event()
+        self.lists, self.sids = 0, {}  # GETs of the Messages list; the sid Twilio gave each body
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 form = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 fake.requests.append(form)
+                fake.sids[parse_qs(form)["Body"][0]] = "SM" + uuid.uuid4().hex
                 answer = fake.answers.pop(0) if fake.answers else (201, None)
                 if answer is None:
                     fake.release.wait(30)
@@ -252,6 +256,22 @@ class FakeTwilio:
                                 "api_version": "2010-04-01", "direction": "outbound-api", "num_segments": "1"}
                 payload = json.dumps(document).encode()
                 self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_GET(self):  # the Messages list: what it accepted, newest first
+                fake.lists += 1
+                accepted = [parse_qs(form) for form in reversed(fake.requests)]
+                document = {"messages": [{"sid": fake.sids.get(form["Body"][0], "SM" + "0" * 32),
+                                          "body": form["Body"][0], "to": form["To"][0], "from": form["From"][0],
+                                          "status": "sent", "account_sid": ACCOUNT_SID,
+                                          "date_created": formatdate(usegmt=True)} for form in accepted],
+                            "page": 0, "page_size": 20, "next_page_uri": None, "uri": self.path,
+                            "first_page_uri": self.path, "previous_page_uri": None}
+                payload = json.dumps(document).encode()
+                self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -349,15 +369,35 @@ def test_killed_before_twilio_got_it_the_send_is_recovered_and_delivered_once(tw
     age(db, message_id, twilio_app.config["DISPATCH_RECOVERY_MINUTES"] + 1)
     with twilio_app.app_context():
         counts = run_sweep()
-    assert (counts["recovered_sends"], counts["deliveries"]) == (1, 1)
-    run_jobs(twilio_app)
-    with twilio_app.app_context():
-        run_sweep()
-    run_jobs(twilio_app)
+    assert counts["recovered_sends"] == 1
+    run_jobs(twilio_app)  # asks Twilio first (its list has no such text), then sends it again
     db.expire_all()
     message = db.get(Message, message_id)
     assert message.status == "queued" and message.provider_sid
-    assert [r.path.endswith("/Messages.json") for r in prism.requests] == [True]
+    assert [r.method for r in prism.requests] == ["GET", "POST"]  # looked, then sent: once
+    assert "Twilio had no record of it, so it was sent again" in message.delivery_note  # kept for staff
+
+
+def test_killed_after_twilio_accepted_with_no_callback_twilio_is_asked_and_nothing_is_resent(
+        make_app, pg_url, db, family):
+    _, guardian = family
+    twilio = FakeTwilio([None])
+    try:
+        app = make_app(CHANNEL="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_API_BASE_URL=twilio.url)
+        message_id = staff_reply(app, guardian.id)
+        with worker_killed_mid_send(pg_url, twilio.url, db, message_id):
+            assert len(twilio.requests) == 1  # Twilio has it; our worker never heard back
+        age(db, message_id, app.config["DISPATCH_RECOVERY_MINUTES"] + 1)  # and no status callback came
+        with app.app_context():
+            assert run_sweep()["recovered_sends"] == 1
+        run_jobs(app)
+    finally:
+        twilio.close()
+    db.expire_all()
+    message = db.get(Message, message_id)
+    assert twilio.lists == 1 and len(twilio.requests) == 1  # asked, found, not sent twice
+    assert [message.provider_sid] == list(twilio.sids.values())  # the sid Twilio gave the one it has
+    assert message.status == "accepted" and "Twilio already had the message" in message.delivery_note
 
 
 # Twilio answering 429, then 500, then accepting

@@ -166,7 +166,8 @@ def main() -> None:
         f"{before.get('outbox', 0)} in the outbox (job lost before its claim).",
         f"- Recovery: {recovered['callbacks']} of them reached Twilio and were claimed by Twilio's signed status "
         f"callback (`?m=<id>` + sid); the sweep (clocks moved past DISPATCH_RECOVERY_MINUTES and the 2-minute grace) "
-        f"returned {recovered['recovered_sends']} unreported sends to the outbox and re-enqueued "
+        f"handed {recovered['recovered_sends']} unreported sends to `recover_send` (which asks Twilio's Messages list "
+        "before sending again) and re-enqueued "
         f"{recovered['deliveries']} outbox messages ({later_sweeps} sweeps after the first).",
         f"- Afterwards: {args.reminders} due, {messages} messages, the mock accepted {len(accepted)} requests for "
         f"{len(per_parent)} parents, duplicates {duplicates}; sids in the database = sids the mock gave: "

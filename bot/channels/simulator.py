@@ -21,6 +21,10 @@ class SimulatorChannel:
         """Accept the message at once, as a phone on the same desk would."""
         return SendResult(provider_sid="SM" + uuid.uuid4().hex, status="delivered")
 
+    def find_sent(self, message: OutboundText, since) -> str | None:
+        """Nothing is ever half-sent to a phone on the same desk."""
+        return None
+
     def send_template(self, message: OutboundTemplate) -> SendResult:
         """Accept a template message at once (the message row holds the rendered text)."""
         return SendResult(provider_sid="SM" + uuid.uuid4().hex, status="delivered")

@@ -7,6 +7,7 @@ provider's vocabulary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from flask import current_app
@@ -111,6 +112,10 @@ class Channel(Protocol):
 
     def send_template(self, message: OutboundTemplate) -> SendResult:
         """Send an approved WhatsApp template (outside the 24-hour window)."""
+        ...
+
+    def find_sent(self, message: OutboundText, since: datetime) -> str | None:
+        """The provider's id for this very text if it accepted it since `since` (an interrupted send), else None."""
         ...
 
 

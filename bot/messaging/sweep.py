@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from bot.messaging.status import fail_over
 from bot.tasks import defer
-from storage.models import Message, utcnow
+from storage.models import Message
 
 SILENT_STATUSES = ("queued", "accepted", "sending", "sent")
 
@@ -54,14 +54,13 @@ def _requeue_untranslated(session: Session, cutoff: datetime) -> int:
 
 def _recover_interrupted_sends(session: Session, cutoff: datetime) -> int:
     # A worker killed between claiming a message and storing the provider's answer leaves it in
-    # "dispatching". The provider reports every message it accepted to the status callback (which
-    # carries our id), so silence this long means it never got there: back to the outbox.
-    stuck = session.exec(select(Message).where(
+    # "dispatching"; silence from the status callback this long hands it to recover_send, which
+    # asks the provider before anything is sent again (bot/messaging/recovery.py).
+    stuck = session.exec(select(Message.id).where(
         Message.status == "dispatching", Message.provider_sid.is_(None),
         Message.status_updated_at < cutoff)).all()
-    for message in stuck:
-        message.status, message.status_updated_at = "outbox", utcnow()
-        message.error_message = "The worker stopped while sending; Twilio never reported it, so it was sent again."
+    for message_id in stuck:
+        defer(session, "recover_send", message_id)
     return len(stuck)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import redis
 from rq import Queue, SimpleWorker

@@ -24,6 +24,7 @@ JOBS: dict[str, JobSpec] = {
     "process_guardian": JobSpec("bot.jobs.process_guardian", Retry(max=3, interval=[5, 30, 120])),
     "translate_message": JobSpec("bot.jobs.translate_message", Retry(max=3, interval=[5, 30, 120])),
     "deliver_message": JobSpec("bot.jobs.deliver_message", Retry(max=5, interval=[10, 30, 60, 300, 900])),
+    "recover_send": JobSpec("bot.jobs.recover_send", Retry(max=5, interval=[30, 60, 300, 900, 3600])),
     "send_reminder_batch": JobSpec("bot.jobs.send_reminder_batch"),
     "sweep": JobSpec("bot.jobs.sweep"),
 }

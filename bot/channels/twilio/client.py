@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -25,6 +26,10 @@ class _RedirectingHttpClient(TwilioHttpClient):
         parts = urlsplit(url)
         url = urlunsplit((self._base.scheme, self._base.netloc, parts.path, parts.query, ""))
         return super().request(method, url, *args, **kwargs)
+
+
+# Our clock and Twilio's may differ a little; an earlier copy of the same text is older than this.
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 def _address(number: str, channel: str) -> str:
@@ -59,6 +64,22 @@ class TwilioChannel:
                             content_sid=message.content_sid,
                             content_variables=json.dumps(message.variables, ensure_ascii=False),
                             status_callback=message.status_callback)
+
+    def find_sent(self, message: OutboundText, since: datetime) -> str | None:
+        """Ask Twilio whether it already has this text (its Messages list for the number, matched on body)."""
+        try:
+            # One page (one request), newest first: an interrupted send is minutes old.
+            recent = self.client.messages.page(to=_address(message.to, message.channel),
+                                               from_=_address(message.sender, message.channel), page_size=20)
+        except TwilioRestException as error:
+            raise ChannelError(error.msg, delivery_error(error.code), permanent=False) from error
+        except (TwilioException, OSError) as error:
+            raise ChannelError(f"could not reach Twilio: {type(error).__name__}") from error
+        for sent in recent:
+            created = sent.date_created
+            if sent.body == message.body and (created is None or created >= since - CLOCK_SKEW):
+                return sent.sid
+        return None
 
     def _create(self, **kwargs) -> SendResult:
         if not kwargs.get("status_callback"):

@@ -1,4 +1,4 @@
-"""when a guardian last opted in; a one-time key on staff sends; simulated messages; revocable staff sessions
+"""when a guardian last opted in; a one-time key on staff sends; simulated messages; revocable staff sessions; delivery notes
 
 Revision ID: 0002
 Revises: 0001
@@ -24,11 +24,14 @@ def upgrade() -> None:
     # Messages that went through the parent simulator, never a real phone: labelled wherever shown.
     # Signing out (or a new password) moves it on: every session signed with the old one ends.
     op.add_column('staffuser', sa.Column('session_version', sa.Integer(), nullable=False, server_default='0'))
+    # What happened on the way (an interrupted send, found at Twilio or sent again): kept for staff.
+    op.add_column('message', sa.Column('delivery_note', sa.Text(), nullable=True))
     op.add_column('message', sa.Column('simulated', sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
     op.drop_column('message', 'simulated')
+    op.drop_column('message', 'delivery_note')
     op.drop_column('staffuser', 'session_version')
     op.drop_index('ix_message_send_key', table_name='message')
     op.drop_column('message', 'send_key')

@@ -444,7 +444,7 @@ def test_bidi_overrides_in_a_message_or_a_name_are_shown_not_obeyed(staff_client
     add_message(db, world.parent, "Hola \u202egnp.exe")
     html = staff_client.get(thread_url(db, world.parent)).get_data(as_text=True)
     assert "\u202e" not in html
-    assert "Hola [U+202E]gnp.exe" in html and "Maria [U+202E]airaM" in html
+    assert "Hola [U+202E]gnp.exe" in html and "<bdi>Maria [U+202E]airaM</bdi>" in html  # names isolated too
 
 
 def test_a_link_from_another_site_shows_the_thread_but_leaves_it_unread(staff_client, world, db):

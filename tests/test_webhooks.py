@@ -383,3 +383,22 @@ def test_a_failure_after_storing_loses_nothing_and_the_sweep_finishes_the_work(a
     db.expire_all()
     assert db.get(Guardian, parent.id).opted_out is True  # the STOP was acted on after all
     assert messages(db)[0].status == "processed"
+
+
+@pytest.mark.parametrize("sender", ["12345", "SCHOOLNEWS"])
+def test_a_short_code_or_named_sender_is_stored_as_what_it_is_and_never_written_back_to(app, db, school, sender):
+    assert post_signed(app, "/twilio/messages", inbound("Your code is 4821", sender=sender)).status_code == 200
+    [message] = messages(db)
+    guardian = db.get(Guardian, message.guardian_id)
+    assert guardian.phone == sender and guardian.known is False  # not "+4412345", a number nobody has
+    from bot.conversation.takeover import queue_staff_reply
+    from storage.db import session_scope
+    from storage.models import Conversation
+
+    with app.app_context(), session_scope() as session:
+        conversation = session.exec(select(Conversation).where(Conversation.guardian_id == guardian.id)).one()
+        reply = queue_staff_reply(session, session.get(Guardian, guardian.id), conversation, school, None, "Thanks")
+    run_jobs(app)
+    sent = db.get(Message, reply.id)
+    assert sent.status == "failed" and "short code or a named sender" in sent.error_message
+    assert sent.provider_sid is None

@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.language import i18n
+from markupsafe import Markup
+
 from bot.inbox import wording
+from bot.language import i18n
 from bot.language.keywords import match_keyword
 from storage.models import Guardian, Message, School
 
@@ -64,6 +66,11 @@ def guardian_label(guardian: Guardian) -> str:
     return "Unknown contact"
 
 
+def isolated_guardian_label(guardian: Guardian) -> Markup:
+    """The label for templates, in <bdi>: an Arabic or Urdu name never reorders the text around it."""
+    return Markup("<bdi>%s</bdi>") % guardian_label(guardian)
+
+
 def keyword_text(message: Message) -> str:
     """A keyword message as an event: 'Texted STOP: opted out'."""
     match = match_keyword(message.body)
@@ -84,7 +91,7 @@ def register_filters(state) -> None:
     """Make the helpers available to every template (called on blueprint registration)."""
     state.app.jinja_env.filters.update(
         local_time=local_time, local_date=local_date, iso_time=iso_time, language_name=language_name,
-        percent=confidence_percent, guardian_label=guardian_label,
+        percent=confidence_percent, guardian_label=isolated_guardian_label,
         mask_phone=wording.mask_phone, channel_name=wording.channel_name,
         delivery_status=wording.delivery_status, status_tone=wording.status_tone,
         outbound_label=wording.outbound_label, keyword_text=keyword_text,

@@ -83,6 +83,11 @@ def keyword_event(action: str | None, body: str) -> str:
 
 
 def mask_phone(phone: str | None) -> str:
-    """'number ending 0123': enough to tell contacts apart, not enough to copy the number."""
+    """'number ending 0123': enough to tell contacts apart, not enough to copy the number.
+
+    A short code or a named sender ("12345", "SCHOOLNEWS") is a service, not a person: shown whole.
+    """
+    if phone and not phone.startswith("+"):
+        return f"sender {phone}"
     digits = "".join(ch for ch in phone or "" if ch.isdigit())
     return f"number ending {digits[-4:]}" if len(digits) >= 4 else "number withheld"

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from bot.language.i18n import default_catalogs
 from bot.messaging.channel import ChannelError, OutboundTemplate, OutboundText, get_channel
 from bot.messaging.outbound import render_pending
+from bot.messaging.phones import can_receive_replies
 from bot.messaging.quiet_hours import effective_quiet_hours, next_allowed_time
 from bot.messaging.ratelimit import SendRate, acquire, sender_key
 from bot.messaging.routing import Route, choose_route, deliverable_route, template_for
@@ -40,6 +41,11 @@ def deliver(message_id: int) -> None:
         school = session.get(School, message.school_id)
         if guardian.opted_out and message.template_key not in SENT_DESPITE_OPT_OUT:
             message.status, message.error_message = "blocked", "The parent has opted out (STOP)."
+            return
+        if not can_receive_replies(guardian.phone):
+            message.status, message.status_updated_at = "failed", now
+            message.error_message = ("This sender is a short code or a named sender, not a phone: "
+                                     "nothing can be sent back to it.")
             return
         if message.translation is None and message.template_key:
             render_pending(message)  # TranslationFailed propagates: RQ retries later

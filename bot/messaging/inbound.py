@@ -7,7 +7,7 @@ step fails and the webhook answers in milliseconds. The sweep finds whatever is 
 from __future__ import annotations
 
 from bot.messaging.channel import InboundMessage, get_channel
-from bot.messaging.phones import InvalidPhoneNumber, normalise_phone
+from bot.messaging.phones import InvalidPhoneNumber, normalise_phone, sender_identity
 from bot.tasks import defer
 from storage.db import session_scope
 from storage.models import Message, utcnow
@@ -36,7 +36,7 @@ def store_inbound(inbound: InboundMessage) -> int:
         guardian_id, conversation_id = route.guardian_id, route.conversation_id
         if conversation_id is None:  # a new number, or one written in the school's national format
             guardian = find_or_create_guardian(session, route.school_id,
-                                               _phone(inbound.sender, "From", route.default_region))
+                                               _sender(inbound.sender, route.default_region))
             guardian_id, conversation_id = guardian.id, conversation_for(session, guardian).id
         message = Message(
             school_id=route.school_id, conversation_id=conversation_id, guardian_id=guardian_id,
@@ -55,6 +55,13 @@ def _phone(raw: str, field: str, region: str = "GB") -> str:
         return normalise_phone(raw, region)
     except InvalidPhoneNumber as error:
         raise InvalidAddress(f"{field}: {error}") from None
+
+
+def _sender(raw: str, region: str) -> str:
+    try:
+        return sender_identity(raw, region)
+    except InvalidPhoneNumber as error:
+        raise InvalidAddress(f"From: {error}") from None
 
 
 def _e164_or_none(raw: str) -> str | None:

@@ -114,7 +114,7 @@ def check_database(url: str, deliveries: list[Delivery], unknown_phones: set[str
                                "(SELECT 1 FROM message m WHERE m.conversation_id = c.id) AND c.guardian_id IN "
                                "(SELECT id FROM guardian WHERE known = false)").fetchone()[0]
         unprocessed = conn.execute("SELECT count(*) FROM message WHERE direction = 'inbound' "
-                                   "AND language IS NULL AND body <> ''").fetchone()[0]
+                                   "AND status = 'received'").fetchone()[0]
         conversations = conn.execute("SELECT count(*) FROM conversation c JOIN guardian g ON g.id = c.guardian_id "
                                      "WHERE g.known = false").fetchone()[0]
     sent = {d.sid for d in deliveries}
@@ -169,7 +169,8 @@ def report(args, outcome: dict, db: dict, load: tuple[str, str]) -> str:
         f"missing {db['missing']}, stored without a 200 {db['stored_never_answered']}; unknown senders: "
         f"{db['unknown_guardians']} guardians, {db['guardian_duplicates']} duplicates, "
         f"{db['unknown_conversations']} conversations, {db['conversations_without_message']} without a message; "
-        f"{db['unprocessed']} stored but not yet language-checked (left for the sweep and translation job).",
+        f"{db['unprocessed']} stored (warm-up included) and waiting for the worker (none runs in this drill: each one's "
+        "per-guardian job is queued, and the sweep is the backstop).",
     ]
     return "\n".join(lines)
 

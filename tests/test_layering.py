@@ -51,6 +51,7 @@ def tree_copy(tmp_path):
     ("bot/messaging/inbound.py", "from bot.conversation import turn", "bot is layered"),
     ("flows/engine.py", "from bot.language import keywords", "flows (the pure engine)"),
     ("storage/queries.py", "from bot import guardians", "storage is below the domain"),
+    ("bot/messaging/outbound.py", "from bot.tasks.queue import enqueue_job", "only bot.tasks reaches the queue"),
 ])
 def test_a_change_that_breaks_a_contract_fails(tree_copy, module, line, broken):
     path = tree_copy / module

@@ -340,7 +340,7 @@ def test_a_translation_that_changed_after_the_preview_is_shown_again_and_the_app
     translator = staff_client.application.extensions["translator"]
     real = translator.translate
     monkeypatch.setattr(translator, "translate",  # the engine now renders the same English differently
-                        lambda text, source, target: replace(real(text, source, target), text="Muchas gracias."))
+                        lambda text, source, target, **kw: replace(real(text, source, target, **kw), text="Muchas gracias."))
     response = staff_client.post(url + "/send", data=form)
     page = text_of(response.get_data(as_text=True))
     assert response.status_code == 200 and "came out differently from the one you previewed" in page

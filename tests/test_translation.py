@@ -8,14 +8,15 @@ this venv (it was checked by hand against the same engine code, see docs/benchma
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import os
-import hashlib
 import re
 import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import redis
@@ -404,3 +405,41 @@ def test_cli_install_by_pair_downloads_from_the_index(monkeypatch, tmp_path, arg
     assert result.exit_code == 0, result.output
     assert "(100%)" in result.output and "Installed qq->en" in result.output
     assert ("qq", "en") in argos_engine.installed_packs()
+
+
+# ----------------------------------------------------------------------------- protected tokens
+STAFF_SENTENCES = (Path(__file__).parent / "data" / "staff_sentences_with_tokens.txt").read_text(
+    encoding="utf-8").splitlines()
+
+
+def test_protect_and_restore_round_trip_and_a_lost_token_is_caught():
+    from bot.translation.protect import LostToken, protect, restore
+
+    protected = protect("Zain: call 07700 900123 at 10am on 03/12/2026 😊", ("Zain",))
+    assert protected.tokens == ("Zain", "07700 900123", "10am", "03/12/2026", "😊")
+    assert "10am" not in protected.text and restore(protected.text, protected).startswith("Zain: call")
+    with pytest.raises(LostToken, match="10am"):
+        restore(protected.text.replace("⟦2⟧", "10soy"), protected)
+
+
+def test_times_dates_numbers_addresses_emoji_and_names_survive_apertium(make_translator):
+    from bot.translation.protect import protect
+
+    assert len(STAFF_SENTENCES) >= 50
+    translator = make_translator({"TRANSLATION_ENGINE": "apertium"})
+    for sentence in STAFF_SENTENCES:
+        tokens = protect(sentence, ("Zain", "Lucas", "Mrs Khan", "Ms Patel", "Mr Jones")).tokens
+        translated = translator.translate(sentence, "en", "es", keep=("Zain", "Lucas", "Mrs Khan", "Ms Patel",
+                                                                     "Mr Jones")).text
+        assert tokens and all(token in translated for token in tokens), (sentence, translated)
+    assert "10am" in translator.translate("We will call you tomorrow at 10am.", "en", "es").text  # not "10soy"
+
+
+def test_an_engine_that_loses_a_token_is_not_trusted_with_the_message(make_translator, argos_xx_en):
+    translator = make_translator({"TRANSLATION_ENGINE": "argos"})
+    try:
+        result = translator.translate("hola mundo 10:30", "xx", "en")
+    except TranslationUnavailable as refused:
+        assert "changed what must stay as written" in refused.reason  # refused, never garbled
+    else:
+        assert "10:30" in result.text

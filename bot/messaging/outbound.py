@@ -6,13 +6,14 @@ message stored here is handed to the delivery job once its transaction commits.
 from __future__ import annotations
 
 from flask import current_app
-from sqlmodel import Session
+from sqlalchemy.orm import object_session
+from sqlmodel import Session, select
 
 from bot.language.i18n import render_template
 from bot.messaging.channel import get_channel
 from bot.messaging.rendering import Rendering, machine_translate, render_catalogue
 from bot.tasks import defer
-from storage.models import Conversation, Guardian, Message, School
+from storage.models import Child, Conversation, Guardian, GuardianChild, Message, School
 
 
 def parent_language(guardian: Guardian, school: School) -> str:
@@ -74,4 +75,15 @@ def render_pending(message: Message) -> None:
 def render_staff_reply(english: str, guardian: Guardian, school: School) -> Rendering:
     """What the guardian will receive for a staff reply (shown to staff before sending)."""
     return machine_translate(english, school.staff_language, parent_language(guardian, school),
-                             current_app.extensions["translator"])
+                             current_app.extensions["translator"], keep=known_names(guardian, school))
+
+
+def known_names(guardian: Guardian, school: School) -> tuple[str, ...]:
+    """Names a translation must leave as written: the school, the carer, their children (first names too)."""
+    names = [school.name, guardian.name or ""]
+    session = object_session(guardian)
+    if session is not None:
+        children = session.exec(select(Child.name).join(GuardianChild, GuardianChild.child_id == Child.id)
+                                .where(GuardianChild.guardian_id == guardian.id)).all()
+        names += [part for name in children for part in (name, name.split()[0])]
+    return tuple(name for name in dict.fromkeys(names) if name)

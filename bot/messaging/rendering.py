@@ -32,12 +32,16 @@ def _label(key: str, language: str) -> str:
     return render_template(key, language) or render_template(key, "en")
 
 
-def machine_translate(text: str, source: str, target: str, translator: Translator) -> Rendering:
-    """Translate staff text for a parent, labelled; English plus a notice when impossible."""
+def machine_translate(text: str, source: str, target: str, translator: Translator,
+                      keep: tuple[str, ...] = ()) -> Rendering:
+    """Translate staff text for a parent, labelled; English plus a notice when impossible.
+
+    Times, dates, numbers, addresses, emoji and the names in `keep` pass through unchanged.
+    """
     if source == target:
         return Rendering(text=text, engine="none", status="not_needed")
     try:
-        result = translator.translate(text, source, target)
+        result = translator.translate(text, source, target, keep=keep)
     except TranslationUnavailable as missing:
         notice = _label("translation.unavailable_notice", target)
         return Rendering(text=f"{text}\n{notice}", engine="none", status="unavailable", note=missing.reason)

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.translation.protect import LostToken, protect, restore
+
 log = logging.getLogger(__name__)
 
 __all__ = ["build_translator", "Translator", "TranslationResult", "TranslationUnavailable",
@@ -92,8 +94,9 @@ class Translator:
                 continue  # unreachable or refusing now, so not a yes
         return False
 
-    def translate(self, text: str, source: str, target: str) -> TranslationResult:
-        """Translate text; raises TranslationUnavailable or TranslationFailed (see module doc)."""
+    def translate(self, text: str, source: str, target: str, keep: tuple[str, ...] = ()) -> TranslationResult:
+        """Translate text, passing times, dates, numbers, addresses, emoji and the names in `keep`
+        through unchanged; raises TranslationUnavailable or TranslationFailed (see module doc)."""
         source, target = _normalise_code(source), _normalise_code(target)
         if source == target:
             raise ValueError(f"source and target are both {source!r}; nothing to translate")
@@ -116,7 +119,7 @@ class Translator:
             if not text:
                 return TranslationResult(text="", engine=engine.name)
             try:
-                return self._translate_with(engine, text, source, target)
+                return self._translate_with(engine, text, source, target, keep)
             except TranslationUnavailable as exc:
                 reasons.append(exc.reason)
             except TranslationFailed as exc:
@@ -130,12 +133,17 @@ class Translator:
         raise TranslationUnavailable(f"no engine translates {language_name(source)} to "
                                      f"{language_name(target)}: " + "; ".join(reasons))
 
-    def _translate_with(self, engine: Engine, text: str, source: str, target: str):
+    def _translate_with(self, engine: Engine, text: str, source: str, target: str, keep: tuple[str, ...] = ()):
         if self.cache is not None:
             hit = self.cache.get(engine.name, source, target, text)
             if hit is not None:
                 return TranslationResult(text=hit, engine=engine.name, cached=True)
-        translated = engine.translate(text, source, target)
+        protected = protect(text, keep)
+        try:
+            translated = restore(engine.translate(protected.text, source, target), protected)
+        except LostToken as lost:
+            raise TranslationUnavailable(f"{engine.name}'s translation changed what must stay as written "
+                                         f"({lost}), so it is not used") from None
         if self.cache is not None:
             self.cache.set(engine.name, source, target, text, translated)
         return TranslationResult(text=translated, engine=engine.name)

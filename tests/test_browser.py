@@ -126,6 +126,7 @@ def test_a_spanish_parent_and_the_sendco_talk_end_to_end(open_page, live, world,
     preview = page.locator(".preview-text")
     expect(preview).to_contain_text("Gracias")
     expect(page.locator(".segments")).to_contain_text(re.compile(r"SMS: \d+ parts?"))
+    expect(page.locator(".back-translation")).to_contain_text("Translated back into English")
     spanish_reply = preview.inner_text()
     page.screenshot(path=str(shots / "inbox-preview.png"), full_page=True)
     page.get_by_role("button", name="Send to parent").click()

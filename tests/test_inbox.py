@@ -482,3 +482,11 @@ def test_an_idle_session_ends_and_no_session_outlives_its_maximum(client, world,
             clock.shift(timedelta(minutes=55))
             client.get("/")
         assert client.get("/").status_code == 302  # past SESSION_MAX_HOURS (12) whatever the use
+
+
+def test_the_preview_shows_the_translation_back_in_english_and_marks_what_was_kept(staff_client, world, db):
+    url = thread_url(db, world.parent)
+    page = staff_client.post(url + "/preview", data={"body": "We will call you tomorrow at 10am."}).get_data(as_text=True)
+    assert '<mark class="kept">10am</mark>' in page  # the Spanish keeps it, and the page shows it was kept
+    back = re.search(r'class="back-translation">.*?<span class="text" dir="auto">(.*?)</span>', page, re.S)
+    assert back and "10am" in back[1] and "call" in back[1].lower()  # staff can check the meaning

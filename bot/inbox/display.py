@@ -4,6 +4,7 @@ Registered as Jinja filters by the inbox blueprint so every template formats ali
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -87,6 +88,19 @@ def catalogue_english(message: Message, language: str) -> str | None:
         return None
 
 
+def mark_kept(text: str, kept: tuple[str, ...]) -> Markup:
+    """The text with every kept token in <mark> (escaped; for the preview)."""
+    if not kept:
+        return Markup.escape(text)
+    pattern = re.compile("|".join(re.escape(token) for token in sorted(set(kept), key=len, reverse=True)))
+    parts, last = [], 0
+    for match in pattern.finditer(text):
+        parts += [Markup.escape(text[last:match.start()]), Markup('<mark class="kept">%s</mark>') % match.group(0)]
+        last = match.end()
+    return Markup("").join([*parts, Markup.escape(text[last:])])
+
+
+
 def register_filters(state) -> None:
     """Make the helpers available to every template (called on blueprint registration)."""
     state.app.jinja_env.filters.update(
@@ -95,5 +109,5 @@ def register_filters(state) -> None:
         mask_phone=wording.mask_phone, channel_name=wording.channel_name,
         delivery_status=wording.delivery_status, status_tone=wording.status_tone,
         outbound_label=wording.outbound_label, keyword_text=keyword_text,
-        catalogue_english=catalogue_english,
+        catalogue_english=catalogue_english, mark_kept=mark_kept,
     )

@@ -14,9 +14,10 @@ from sqlmodel import Session
 from bot.inbox import queries
 from bot.inbox.contribution import flow_banner
 from bot.inbox.display import local_time
-from bot.messaging.outbound import parent_language
+from bot.messaging.outbound import back_translate, known_names, parent_language
 from bot.messaging.rendering import Rendering, approval_code
 from bot.messaging.segments import SegmentCount, count_segments
+from bot.translation.protect import protect
 from storage.models import Conversation, Guardian, Message, School, utcnow
 
 
@@ -29,6 +30,10 @@ class ReplyPreview:
     segments: SegmentCount
     language: str
     channel: str
+    # The parent's text translated back into English (machine), to show garbling before sending.
+    back_translation: str | None = None
+    # What the translation had to keep as written (times, dates, numbers, names): marked on the page.
+    kept: tuple[str, ...] = ()
     # The send form's one-time key: posting the same form again (Back, Send again) sends nothing more.
     send_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -53,9 +58,11 @@ def reply_channel(guardian: Guardian) -> str:
 
 
 def make_preview(english: str, rendering: Rendering, guardian: Guardian) -> ReplyPreview:
-    """Package a rendering for the page, with its SMS segment count."""
+    """Package a rendering for the page: SMS segments, the back-translation, the tokens kept as written."""
+    kept = protect(english, known_names(guardian, g.school)).tokens if rendering.status == "done" else ()
     return ReplyPreview(english=english, rendering=rendering, segments=count_segments(rendering.text),
-                        language=parent_language(guardian, g.school), channel=reply_channel(guardian))
+                        language=parent_language(guardian, g.school), channel=reply_channel(guardian),
+                        back_translation=back_translate(rendering, guardian, g.school), kept=kept)
 
 
 def quiet_holds(messages: list[Message], school: School) -> dict[int, str]:

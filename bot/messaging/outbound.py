@@ -13,6 +13,7 @@ from bot.language.i18n import render_template
 from bot.messaging.channel import get_channel
 from bot.messaging.rendering import Rendering, machine_translate, render_catalogue
 from bot.tasks import defer
+from bot.translation import TranslationFailed, TranslationUnavailable
 from storage.models import Child, Conversation, Guardian, GuardianChild, Message, School
 
 
@@ -76,6 +77,21 @@ def render_staff_reply(english: str, guardian: Guardian, school: School) -> Rend
     """What the guardian will receive for a staff reply (shown to staff before sending)."""
     return machine_translate(english, school.staff_language, parent_language(guardian, school),
                              current_app.extensions["translator"], keep=known_names(guardian, school))
+
+
+def back_translate(rendering: Rendering, guardian: Guardian, school: School) -> str | None:
+    """A machine translation translated back into the staff language, so garbling shows before sending.
+
+    None when there is nothing machine-made to check or no engine can translate it back.
+    """
+    if rendering.status != "done" or not rendering.translated:
+        return None
+    try:
+        return current_app.extensions["translator"].translate(
+            rendering.translated, parent_language(guardian, school), school.staff_language,
+            keep=known_names(guardian, school)).text
+    except (TranslationUnavailable, TranslationFailed):
+        return None
 
 
 def known_names(guardian: Guardian, school: School) -> tuple[str, ...]:

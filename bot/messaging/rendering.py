@@ -20,6 +20,7 @@ class Rendering:
     engine: str | None  # human | argos | apertium | libretranslate | none
     status: str  # human | done | unavailable | not_needed | pending
     note: str | None = None
+    translated: str | None = None  # the machine translation alone, without its label (for checking it)
 
 
 def approval_code(source: str, rendering: Rendering, language: str) -> str:
@@ -49,6 +50,7 @@ def machine_translate(text: str, source: str, target: str, translator: Translato
         text=f"{_label('machine_translation.label', target)} {result.text}",
         engine=result.engine,
         status="done",
+        translated=result.text,
     )
 
 

@@ -490,3 +490,13 @@ def test_the_preview_shows_the_translation_back_in_english_and_marks_what_was_ke
     assert '<mark class="kept">10am</mark>' in page  # the Spanish keeps it, and the page shows it was kept
     back = re.search(r'class="back-translation">.*?<span class="text" dir="auto">(.*?)</span>', page, re.S)
     assert back and "10am" in back[1] and "call" in back[1].lower()  # staff can check the meaning
+
+
+def test_staff_and_children_names_pass_through_the_translation_as_written(staff_client, world, db):
+    world.staff.name = "Ms Patel (SENDCo)"
+    db.commit()
+    url = thread_url(db, world.parent)
+    page = staff_client.post(url + "/preview", data={"body": "Ms Patel will call you about Lucas."}).get_data(as_text=True)
+    preview = text_of(re.search(r'class="text preview-text".*?</p>', page, re.S)[0])
+    assert "Ms Patel" in preview  # Apertium alone writes "Señora Patel"
+    assert '<mark class="kept">Ms Patel</mark>' in page

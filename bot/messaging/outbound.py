@@ -5,6 +5,8 @@ message stored here is handed to the delivery job once its transaction commits.
 """
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
@@ -14,7 +16,7 @@ from bot.messaging.channel import get_channel
 from bot.messaging.rendering import Rendering, machine_translate, render_catalogue
 from bot.tasks import defer
 from bot.translation import TranslationFailed, TranslationUnavailable
-from storage.models import Child, Conversation, Guardian, GuardianChild, Message, School
+from storage.models import Child, Conversation, Guardian, GuardianChild, Message, School, StaffUser
 
 
 def parent_language(guardian: Guardian, school: School) -> str:
@@ -95,11 +97,14 @@ def back_translate(rendering: Rendering, guardian: Guardian, school: School) -> 
 
 
 def known_names(guardian: Guardian, school: School) -> tuple[str, ...]:
-    """Names a translation must leave as written: the school, the carer, their children (first names too)."""
+    """Names a translation must leave as written: the school, its staff, the carer, their children
+    (children by first name too; staff without a role in brackets: "Ms Patel (SENDCo)" → "Ms Patel")."""
     names = [school.name, guardian.name or ""]
     session = object_session(guardian)
     if session is not None:
         children = session.exec(select(Child.name).join(GuardianChild, GuardianChild.child_id == Child.id)
                                 .where(GuardianChild.guardian_id == guardian.id)).all()
         names += [part for name in children for part in (name, name.split()[0])]
+        staff = session.exec(select(StaffUser.name).where(StaffUser.school_id == school.id)).all()
+        names += [re.sub(r"\s*\(.*?\)", "", name).strip() for name in staff]
     return tuple(name for name in dict.fromkeys(names) if name)

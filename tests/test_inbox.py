@@ -500,3 +500,13 @@ def test_staff_and_children_names_pass_through_the_translation_as_written(staff_
     preview = text_of(re.search(r'class="text preview-text".*?</p>', page, re.S)[0])
     assert "Ms Patel" in preview  # Apertium alone writes "Señora Patel"
     assert '<mark class="kept">Ms Patel</mark>' in page
+
+
+def test_a_system_messages_english_copy_writes_the_date_in_english(staff_client, world, db):
+    values = {"school": "Riverside", "child": "Kuba", "date": "czwartek, 17 grudnia, 15:30",
+              "starts_at": "2026-12-17T15:30:00+00:00", "place": "Room 4"}
+    add_message(db, world.parent, "(English copy)", direction="outbound", kind="system", language="pl",
+                template_key="pre_review.intro", template_values=values, translation="Polish text",
+                translation_engine="human", translation_status="human", status="delivered")
+    page = text_of(staff_client.get(thread_url(db, world.parent)).get_data(as_text=True))
+    assert "Kuba's review is on Thursday 17 December, 15:30" in page and "grudnia" not in page.split("Polish text")[0]

@@ -96,6 +96,8 @@ def test_due_request_starts_the_questions_in_each_carers_language_once(app, db, 
         [(anna.id, "pre_review", review_id, "pl"), (ayesha.id, "pre_review", review_id, "ur")])
     intro = {m.guardian_id: m for m in sent_first if m.template_key == "pre_review.intro"}
     assert intro[anna.id].translation_engine == "human" and "Zofia" in intro[anna.id].translation
+    assert "listopada" in intro[anna.id].translation  # the parent reads the date in Polish ...
+    assert "Wednesday 25 November, 14:00" in intro[anna.id].body  # ... staff read it in English
     assert intro[ayesha.id].translation_engine == "human" and intro[ayesha.id].language == "ur"
     assert all(m.status == "delivered" for m in sent_first)
     assert {r.status for r in reminders(db, review_id) if r.kind == "contribution_request"} == {"sent"}

@@ -78,12 +78,13 @@ def keyword_text(message: Message) -> str:
     return wording.keyword_event(match.action if match else None, message.body)
 
 
-def catalogue_english(message: Message, language: str) -> str | None:
-    """A system message as it reads in the staff language (None if it is not a catalogue text)."""
+def catalogue_english(message: Message, school: School) -> str | None:
+    """A system message as it reads in the staff language, dates included (None if not a catalogue text)."""
     if not message.template_key:
         return None
+    values = i18n.values_for(message.template_values or {}, school.staff_language, school.timezone)
     try:
-        return i18n.render_template(message.template_key, language, **(message.template_values or {}))
+        return i18n.render_template(message.template_key, school.staff_language, **values)
     except (KeyError, ValueError):  # the catalogue has changed since the message was sent
         return None
 

@@ -80,6 +80,18 @@ def _full_weekday_date_pattern(locale: Locale) -> str:
     return "".join(widened)
 
 
+def values_for(values: dict, lang: str, tz: tzinfo | str) -> dict:
+    """Placeholder values for one language: a meeting time (`starts_at`, ISO) written as that language writes it.
+
+    Values are stored with the date already in the parent's language (`date`); staff-facing text
+    renders the same values with `date` rewritten in the staff language from `starts_at`.
+    """
+    if not values.get("starts_at"):
+        return values
+    starts_at = datetime.fromisoformat(values["starts_at"])
+    return {**values, "date": format_datetime_for(starts_at, lang, tz)}
+
+
 def format_datetime_for(dt: datetime, lang: str, tz: tzinfo | str) -> str:
     """A date and time as the parent reads it, e.g. 'wtorek, 3 grudnia, 15:30' (naive dt = UTC)."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
-from bot.language.i18n import render_template
+from bot.language.i18n import render_template, values_for
 from bot.messaging.channel import get_channel
 from bot.messaging.rendering import Rendering, machine_translate, render_catalogue
 from bot.tasks import defer
@@ -62,7 +62,8 @@ def queue_catalogue_message(session: Session, guardian: Guardian, conversation: 
     human = render_template(key, language, **values)
     rendering = (Rendering(text=human, engine="human", status="human") if human is not None
                  else Rendering(text=None, engine=None, status="pending"))
-    return queue_message(session, guardian, conversation, body=render_template(key, "en", **values),
+    staff_values = values_for(values, school.staff_language, school.timezone)
+    return queue_message(session, guardian, conversation, body=render_template(key, "en", **staff_values),
                          rendering=rendering, kind="system", language=language, template_key=key,
                          template_values=values, urgent=urgent)
 

@@ -135,11 +135,14 @@ def _notify(session: Session, review: Review, school: School, guardian_ids: set[
 
 
 def review_values(session: Session, review: Review, school: School, guardian: Guardian) -> dict:
-    """Placeholders for review messages, with the date written in the guardian's language."""
+    """Placeholders for review messages, with the date written in the guardian's language.
+
+    `starts_at` rides along so staff-facing copies can write the date in the staff language.
+    """
     language = parent_language(guardian, school)
     return {"school": school.name, "child": session.get(Child, review.child_id).name.split()[0],
             "date": format_datetime_for(review.starts_at, language, school.timezone),
-            "place": review.location or school.name}
+            "starts_at": review.starts_at.isoformat(), "place": review.location or school.name}
 
 
 def due_reminder_ids(session: Session, now: datetime) -> list[int]:

@@ -510,3 +510,20 @@ def test_a_system_messages_english_copy_writes_the_date_in_english(staff_client,
                 translation_engine="human", translation_status="human", status="delivered")
     page = text_of(staff_client.get(thread_url(db, world.parent)).get_data(as_text=True))
     assert "Kuba's review is on Thursday 17 December, 15:30" in page and "grudnia" not in page.split("Polish text")[0]
+
+
+def test_a_one_tap_answer_shows_what_the_questions_understood_not_a_missing_translation(staff_client, world, db):
+    from bot.conversation import flow_runs
+    from storage.db import session_scope
+    from storage.models import Guardian, School
+
+    app = staff_client.application
+    with app.app_context(), session_scope() as session:
+        flow_runs.start_flow(session, session.get(Guardian, world.parent.id), session.get(School, world.school.id),
+                             "review_reminder", {"school": "Riverside", "child": "Lucas", "place": "Room 4",
+                                                 "date": "jueves, 17 de diciembre, 15:30"})
+    parent_texts(app, "1")
+    run_jobs(app)
+    page = text_of(staff_client.get(thread_url(db, world.parent)).get_data(as_text=True))
+    assert "Understood by the questions as I will be there" in page
+    assert "No translation available" not in page

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.conversation import flow_runs
 from bot.language.i18n import render_template
@@ -149,3 +149,29 @@ def flow_banner(session: Session, guardian_id: int, flows: dict[str, Flow]) -> F
         return None
     flow = flows.get(run.flow_id)
     return FlowBanner(run=run, title=flow_title(run.flow_id), position=position(flow, run) if flow else "")
+
+
+def understood_answers(session: Session, messages: list[Message], flows: dict[str, Flow]) -> dict[int, str]:
+    """What the questions understood from each of these parent messages, in English: message id -> words.
+
+    "tak" to a yes/no question is "Yes", "1" to a choice is that choice; a free-text answer is its own
+    words (its translation says it) and gets no entry; a reply not understood says so.
+    """
+    ids = [m.id for m in messages if m.direction == "inbound" and m.kind == "flow_answer"]
+    if not ids:
+        return {}
+    rows = session.exec(select(FlowAnswer, FlowRun).join(FlowRun, FlowRun.id == FlowAnswer.flow_run_id)
+                        .where(FlowAnswer.message_id.in_(ids)).order_by(FlowAnswer.id)).all()
+    understood: dict[int, str] = {}
+    for answer, run in rows:
+        flow = flows.get(run.flow_id)
+        step = flow.steps.get(answer.step_id) if flow else None
+        if step is None:
+            continue
+        if answer.status == "not_understood":
+            understood[answer.message_id] = "Not understood as an answer: the question was asked again"
+        elif answer.status == "skipped":
+            understood[answer.message_id] = "Skipped this question"
+        elif step.type in (CHOICE, YES_NO, SCALE):
+            understood[answer.message_id] = choice_words(step, answer.value, (run.state or {}).get("values", {}))
+    return understood

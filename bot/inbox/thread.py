@@ -12,7 +12,7 @@ from flask import abort, current_app, g, render_template
 from sqlmodel import Session
 
 from bot.inbox import queries
-from bot.inbox.contribution import flow_banner
+from bot.inbox.contribution import flow_banner, understood_answers
 from bot.inbox.display import local_time
 from bot.messaging.outbound import back_translate, known_names, parent_language
 from bot.messaging.rendering import Rendering, approval_code
@@ -90,5 +90,6 @@ def render_thread(session: Session, conversation: Conversation, guardian: Guardi
         messages=messages, authors=authors, school=g.school, draft=draft, preview=preview, error=error,
         reply_language=parent_language(guardian, g.school), reply_channel=reply_channel(guardian),
         flow=flow_banner(session, guardian.id, current_app.extensions["flows"]), held=quiet_holds(messages, g.school),
+        understood=understood_answers(session, messages, current_app.extensions["flows"]),
     )
     return page, status

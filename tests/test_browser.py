@@ -114,6 +114,7 @@ def test_a_spanish_parent_and_the_sendco_talk_end_to_end(open_page, live, world,
     row = page.locator(".conversation", has_text="María García")
     expect(row).to_contain_text("1 new")
     expect(row).to_contain_text("difficult day")
+    expect(row).to_contain_text("Machine translation from Spanish:")  # labelled as such in the list too
     row.get_by_role("link").click()
     original = page.locator('.message.inbound p[lang="es"]')
     expect(original).to_have_text(SPANISH)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import timedelta, timezone
 
 from flask import abort, current_app, g, render_template
@@ -30,10 +31,7 @@ class ReplyPreview:
     segments: SegmentCount
     language: str
     channel: str
-    # The parent's text translated back into English (machine), to show garbling before sending.
-    back_translation: str | None = None
-    # What the translation had to keep as written (times, dates, numbers, names): marked on the page.
-    kept: tuple[str, ...] = ()
+    guardian: Guardian = field(compare=False, repr=False)
     # The send form's one-time key: posting the same form again (Back, Send again) sends nothing more.
     send_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -41,6 +39,19 @@ class ReplyPreview:
     def approval(self) -> str:
         """What the send form carries back: the fingerprint of exactly this rendering."""
         return approval_code(self.english, self.rendering, self.language)
+
+    # Worked out only when a page shows them: a send that goes ahead needs neither.
+    @cached_property
+    def back_translation(self) -> str | None:
+        """The parent's text translated back into English (machine), to show garbling before sending."""
+        return back_translate(self.rendering, self.guardian, g.school)
+
+    @cached_property
+    def kept(self) -> tuple[str, ...]:
+        """What the translation had to keep as written (times, dates, numbers, names): marked on the page."""
+        if self.rendering.status != "done":
+            return ()
+        return protect(self.english, known_names(self.guardian, g.school)).tokens
 
 
 def load_conversation(session: Session, conversation_id: int) -> tuple[Conversation, Guardian]:
@@ -58,11 +69,10 @@ def reply_channel(guardian: Guardian) -> str:
 
 
 def make_preview(english: str, rendering: Rendering, guardian: Guardian) -> ReplyPreview:
-    """Package a rendering for the page: SMS segments, the back-translation, the tokens kept as written."""
-    kept = protect(english, known_names(guardian, g.school)).tokens if rendering.status == "done" else ()
+    """Package a rendering for the page, with its SMS segment count."""
     return ReplyPreview(english=english, rendering=rendering, segments=count_segments(rendering.text),
                         language=parent_language(guardian, g.school), channel=reply_channel(guardian),
-                        back_translation=back_translate(rendering, guardian, g.school), kept=kept)
+                        guardian=guardian)
 
 
 def quiet_holds(messages: list[Message], school: School) -> dict[int, str]:

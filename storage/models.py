@@ -69,6 +69,9 @@ class Guardian(SQLModel, table=True):
     known: bool = True
     preferred_language: Optional[str] = None
     preferred_channel: str = "sms"  # sms | whatsapp | voice
+    # ISO 15924 script the parent reads, when not the language's usual one ("Latn": Roman Urdu).
+    preferred_script: Optional[str] = None
+    script_source: Optional[str] = None  # learned | staff (a staff choice is never overwritten)
     opted_out: bool = False
     opted_out_at: Optional[datetime] = None
     opted_in_at: Optional[datetime] = None  # the last START: older opt-out reports are stale
@@ -127,6 +130,7 @@ class Message(SQLModel, table=True):
     media: Optional[list] = Field(default=None, sa_column=Column(JSON))
     language: Optional[str] = None
     language_confidence: Optional[float] = None
+    script: Optional[str] = None  # ISO 15924 script written (inbound) or rendered (outbound) in
     translation: Optional[str] = Field(default=None, sa_column=Column(Text))
     translation_engine: Optional[str] = None  # argos | apertium | libretranslate | human | none
     translation_status: str = "pending"  # pending | done | human | unavailable | not_needed

@@ -153,7 +153,7 @@ def test_detection_is_a_frozen_value():
     detection = detect(SENTENCES["so"])
     with pytest.raises(dataclasses.FrozenInstanceError):
         detection.language = "en"
-    assert detection == Detection("so", detection.confidence)
+    assert detection == Detection("so", detection.confidence, "Latn")
 
 
 def test_concurrent_first_use_loads_the_models_once_and_agrees(monkeypatch):

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 from lingua import IsoCode639_1, LanguageDetector, LanguageDetectorBuilder
 
+from bot.language.romanised import ROMANISED_LANGUAGES, romanised_evidence
+
 LINGUA_LANGUAGES = (
     "en", "pl", "ur", "pa", "bn", "ar", "ro", "pt", "so", "es", "fr", "lt",
     "tr", "it", "ta", "gu", "zh", "fa", "sq", "bg", "hu", "ru", "uk",
@@ -63,6 +65,11 @@ NEUTRAL_WORDS = frozenset(_REPEATS.sub(r"\1", word) for word in (
     "hello bye please pls plz sorry lol np"
 ).split())
 
+# Below this a detection is shown to staff as "language uncertain" (and teaches nothing).
+UNCERTAIN = 0.5
+# Romanised evidence this strong makes any other reading of a Latin-script text uncertain.
+ROMANISED_DOUBT = 0.2
+
 MAX_CHARS = 1000  # a thousand characters settle the language; more only costs time
 _URL_OR_EMAIL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 # Bidi marks and zero-width spaces split words without showing on screen (RTL phones add them);
@@ -72,10 +79,12 @@ _INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufe
 
 @dataclass(frozen=True)
 class Detection:
-    """The detected ISO 639-1 code (None if nothing can be said) and its probability."""
+    """The detected ISO 639-1 code (None if nothing can be said), its probability, and the
+    ISO 15924 script the text is written in ("Latn" for Roman Urdu; None without letters)."""
 
     language: str | None
     confidence: float
+    script: str | None = None
 
 
 NOTHING = Detection(None, 0.0)
@@ -106,8 +115,15 @@ def detect(text: str, prior: str | None = None) -> Detection:
     if not probabilities:
         return NOTHING
     language = max(probabilities, key=probabilities.__getitem__)
+    confidence = min(probabilities[language], 1 - SMOOTHING)
+    script = dominant_script(_clean(text))
+    if script == "Latn" and language not in ROMANISED_LANGUAGES:
+        # Real signs of Roman Urdu/Punjabi/Bengali in a text read as something else: the
+        # reading may be right, but staff should not be told it is sure.
+        if romanised_evidence(_clean(text), _supported(prior)).probability >= ROMANISED_DOUBT:
+            confidence = min(confidence, UNCERTAIN - 0.01)
     # Rounded: lingua's scores vary in their last bits from call to call (unordered sums).
-    return Detection(language, round(min(probabilities[language], 1 - SMOOTHING), 4))
+    return Detection(language, round(confidence, 4), script)
 
 
 def _probabilities(text: str, prior: str | None) -> dict[str, float]:
@@ -131,7 +147,58 @@ def _probabilities(text: str, prior: str | None) -> dict[str, float]:
         log_scores.update(_arabic_script_rules(arabic_letters, log_scores))
     if prior in log_scores:
         log_scores[prior] += math.log(PRIOR_WEIGHT)
-    return _normalise(log_scores)
+    probabilities = _normalise(log_scores)
+    if _is_latin_text(letters):
+        probabilities = _with_romanised(probabilities, cleaned, prior)
+    return probabilities
+
+
+def _with_romanised(probabilities: dict[str, float], text: str, prior: str | None) -> dict[str, float]:
+    """Mix in the reading of Urdu, Punjabi and Bengali written in English letters.
+
+    lingua's models for these know only the native scripts; the romanised lexicon says how
+    likely the text is one of them (weight p) and which; lingua keeps the rest (1 - p).
+    """
+    evidence = romanised_evidence(text, prior)
+    if not evidence.probability:
+        return probabilities
+    split = dict(evidence.split)
+    if prior in split:
+        split[prior] *= PRIOR_WEIGHT
+        total = sum(split.values())
+        split = {code: value / total for code, value in split.items()}
+    mixed = {code: value * (1 - evidence.probability) for code, value in probabilities.items()}
+    for code, share in split.items():
+        mixed[code] = mixed.get(code, 0.0) + evidence.probability * share
+    return mixed
+
+
+def _is_latin_text(letters: list[str]) -> bool:
+    """Whether most letters are Latin (the only script romanised South Asian texts use)."""
+    return sum(char < "\u0250" for char in letters) * 2 > len(letters)
+
+
+def dominant_script(text: str) -> str | None:
+    """The ISO 15924 code of the script most of the text's letters are in (None without letters)."""
+    counts: dict[str, int] = {}
+    for char in text:
+        if char.isalpha():
+            script = _script_of(char)
+            counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else None
+
+
+# Unicode character names start with their script's name; ISO 15924 codes of those we meet.
+_SCRIPT_CODES = {
+    "LATIN": "Latn", "ARABIC": "Arab", "BENGALI": "Beng", "GURMUKHI": "Guru", "DEVANAGARI": "Deva",
+    "CYRILLIC": "Cyrl", "GREEK": "Grek", "ETHIOPIC": "Ethi", "TAMIL": "Taml", "GUJARATI": "Gujr",
+    "CJK": "Hani", "HEBREW": "Hebr", "SHAHMUKHI": "Arab",
+}
+
+
+def _script_of(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return _SCRIPT_CODES.get(name.split(" ", 1)[0], "Zyyy")
 
 
 def _only_neutral_words(text: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from bot.language.i18n import catalogue_language
 from storage.models import Guardian, Message, utcnow
 
 # A detection this sure, on a message this long, teaches us a guardian's language.
@@ -36,7 +37,22 @@ def learn_language(guardian: Guardian, message: Message) -> None:
 
     Staff can always correct it, and a known language is never overwritten by one message.
     """
-    if (guardian.preferred_language is None and message.language
-            and (message.language_confidence or 0) >= LEARN_LANGUAGE_CONFIDENCE
+    if not (message.language and (message.language_confidence or 0) >= LEARN_LANGUAGE_CONFIDENCE
             and len(message.body.strip()) >= LEARN_LANGUAGE_MIN_CHARS):
+        return
+    if guardian.preferred_language is None:
         guardian.preferred_language = message.language
+    if guardian.preferred_language == message.language and guardian.script_source != "staff":
+        learn_script(guardian, message.language, message.script)
+
+
+def learn_script(guardian: Guardian, language: str, script: str | None) -> None:
+    """Remember the script a guardian writes their language in (Roman Urdu: "Latn").
+
+    Only a script with its own catalogue counts (Urdu in English letters, not English in them);
+    the latest confident message wins, since parents switch keyboards and we should follow.
+    """
+    if script and catalogue_language(language, script) != language:
+        guardian.preferred_script, guardian.script_source = script, "learned"
+    elif script and guardian.preferred_script and guardian.script_source == "learned":
+        guardian.preferred_script = None  # now writing in the language's own script

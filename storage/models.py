@@ -134,7 +134,9 @@ class Message(SQLModel, table=True):
     translation: Optional[str] = Field(default=None, sa_column=Column(Text))
     translation_engine: Optional[str] = None  # argos | apertium | libretranslate | human | none
     translation_status: str = "pending"  # pending | done | human | unavailable | not_needed
-    translation_note: Optional[str] = None  # why no translation is available
+    translation_note: Optional[str] = None  # why no translation is available (technical, for admins)
+    # The same as a kind the inbox words for staff: no_engine | turned_off | romanised | unrecognised | mangled | other
+    translation_gap: Optional[str] = None
     template_key: Optional[str] = None
     template_values: Optional[dict] = Field(default=None, sa_column=Column(JSON))
     provider_sid: Optional[str] = Field(default=None, unique=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 
 CATALOG_DIR = Path(__file__).resolve().parent
 SOURCE_LANGUAGE = "en"
@@ -22,8 +23,26 @@ KEYWORD_ACTIONS = ("stop", "start", "help")
 
 
 def normalise_language(lang: str | None) -> str:
-    """'pl-PL', 'PL' and 'pl_PL' all mean the catalogue 'pl'."""
-    return re.split(r"[-_]", (lang or "").strip(), maxsplit=1)[0].lower()
+    """'pl-PL', 'PL' and 'pl_PL' all mean the catalogue 'pl'; a script stays: 'ur-latn' is 'ur-Latn'.
+
+    A script variant (Roman Urdu, "ur-Latn") is a catalogue of its own: parents who write Urdu
+    in English letters read the bot's messages in English letters too.
+    """
+    parts = re.split(r"[-_]", (lang or "").strip())
+    base = parts[0].lower()
+    script = next((part.title() for part in parts[1:] if len(part) == 4 and part.isalpha()), None)
+    return f"{base}-{script}" if script else base
+
+
+def base_language(lang: str | None) -> str:
+    """The ISO 639-1 language of a catalogue code: 'ur' for 'ur-Latn', 'pt' for 'pt-BR'."""
+    return normalise_language(lang).split("-", 1)[0]
+
+
+def script_of(lang: str | None) -> str | None:
+    """The script subtag of a catalogue code ('Latn' for 'ur-Latn'), None for a plain language."""
+    code = normalise_language(lang)
+    return code.split("-", 1)[1] if "-" in code else None
 
 
 def placeholders(text: str) -> set[str]:
@@ -47,22 +66,27 @@ class Catalogs:
         """Catalogue language codes, English first."""
         return sorted(self.files, key=lambda code: (code != SOURCE_LANGUAGE, code))
 
+    def code(self, lang: str | None) -> str:
+        """The catalogue that serves `lang`: its script variant if there is one, else the language."""
+        code = normalise_language(lang)
+        return code if code in self.files else base_language(code)
+
     def messages(self, lang: str) -> dict:
         """The messages block of one language ({} when there is no such catalogue)."""
-        return self.files.get(normalise_language(lang), {}).get("messages") or {}
+        return self.files.get(self.code(lang), {}).get("messages") or {}
 
     def keywords(self, lang: str) -> dict:
         """The keywords block of one language ({} when absent)."""
-        return self.files.get(normalise_language(lang), {}).get("keywords") or {}
+        return self.files.get(self.code(lang), {}).get("keywords") or {}
 
     def answers(self, lang: str) -> dict:
         """The answers block of one language: answer id -> words ({} when absent)."""
-        block = self.files.get(normalise_language(lang), {}).get("answers")
+        block = self.files.get(self.code(lang), {}).get("answers")
         return block if isinstance(block, dict) else {}
 
     def meta(self, lang: str) -> dict | None:
         """The meta block of one language, or None."""
-        data = self.files.get(normalise_language(lang))
+        data = self.files.get(self.code(lang))
         return data.get("meta") if data else None
 
     def render(self, key: str, lang: str, **values) -> str | None:
@@ -125,7 +149,11 @@ def _meta_problems(lang: str, meta, english: dict) -> list[str]:
     except (ValueError, UnknownLocaleError):
         found.append(f"meta.locale {meta.get('locale')!r} is not a Babel locale")
     else:
-        if locale.language != lang:
+        if script_of(lang):
+            # A script variant (Roman Urdu) writes dates with a locale of its script.
+            if _locale_script(locale) != script_of(lang):
+                found.append(f"meta.locale {meta.get('locale')!r} does not write {script_of(lang)} script")
+        elif locale.language != lang:
             found.append(f"meta.locale {meta.get('locale')!r} is not a locale of {lang!r}")
         babel_direction = "rtl" if locale.character_order == "right-to-left" else "ltr"
         if meta.get("direction") in ("ltr", "rtl") and meta["direction"] != babel_direction:
@@ -137,6 +165,15 @@ def _meta_problems(lang: str, meta, english: dict) -> list[str]:
         found += [f"meta.reviewed_by_fluent_speaker names unknown key {key!r}"
                   for key in reviewed if key not in english]
     return found
+
+
+def _locale_script(locale: Locale) -> str | None:
+    """The script a Babel locale writes in (CLDR's likely subtags: 'en' -> 'Latn')."""
+    if locale.script:
+        return locale.script
+    likely = get_global("likely_subtags").get(locale.language, "")
+    parts = likely.split("_")
+    return parts[1] if len(parts) > 1 and len(parts[1]) == 4 else None
 
 
 def _quoted_keyword_problems(key: str, text: str, english_text: str) -> list[str]:

@@ -190,7 +190,7 @@ def test_the_preview_is_the_translation_when_there_is_one(staff_client, world, d
 
 # The thread
 
-def test_a_thread_shows_original_translation_language_and_confidence(staff_client, world, db):
+def test_a_thread_shows_original_translation_and_language_without_a_percentage(staff_client, world, db):
     parent_texts(staff_client.application, SPANISH)
     run_jobs(staff_client.application)
     [message] = messages_of(db, world.parent)
@@ -198,7 +198,22 @@ def test_a_thread_shows_original_translation_language_and_confidence(staff_clien
     html = staff_client.get(thread_url(db, world.parent)).get_data(as_text=True)
     assert f'<p class="text" dir="auto" lang="es">{SPANISH}</p>' in html
     assert "Machine translation (apertium)" in html and message.translation in html
-    assert f"Spanish <span class=\"confidence\">({round(message.language_confidence * 100)}% sure)" in html
+    assert message.language_confidence >= 0.5
+    assert "Original · Spanish</h3>" in html and "% sure" not in html  # no percentage on a sure reading
+
+
+def test_a_doubtful_language_says_uncertain_and_a_missing_translator_is_explained_once(staff_client, world, db):
+    for text in ("tak", "Dzień dobry, Kuba jest chory", "Kuba wróci w poniedziałek"):
+        add_message(db, world.parent, text, language="pl", language_confidence=0.3 if text == "tak" else 0.95,
+                    translation_status="unavailable", translation_gap="no_engine",
+                    translation_note="argos has no pl->en pack installed; apertium has no pol-eng pair")
+    html = staff_client.get(thread_url(db, world.parent)).get_data(as_text=True)
+    assert html.count("Polish (language uncertain)") == 1
+    assert html.count("No Polish translator is installed on this server") == 1  # once per page
+    assert html.count("No machine translation: no Polish translator on this server") == 3
+    assert "argos has no" not in html  # the technical reason is for the help page, not every row
+    help_page = staff_client.get("/help/translation").get_data(as_text=True)
+    assert "flask --app app translation install-argos --pair pl:en" in help_page
 
 
 def test_opening_a_thread_marks_it_read_and_is_audited(staff_client, world, db):
@@ -223,10 +238,11 @@ def test_a_pending_translation_says_so(staff_client, world, db):
 def test_an_unavailable_translation_gives_the_reason_not_the_original(staff_client, world, db):
     add_message(db, world.parent, "Waan ka xumahay, wiilkaygu wuu xanuunsan yahay.", language="so",
                 language_confidence=0.88, translation_status="unavailable",
-                translation_note="no installed engine translates Somali to English")
+                translation_note="no installed engine translates Somali to English", translation_gap="no_engine")
     html = staff_client.get(thread_url(db, world.parent)).get_data(as_text=True)
-    assert "No translation available (no installed engine translates Somali to English)" in html
-    assert "Somali" in html and "88% sure" in html
+    assert "No machine translation: no Somali translator on this server" in html
+    assert "No Somali translator is installed on this server — your administrator can add it" in html
+    assert "Original · Somali</h3>" in html
     assert html.count("wiilkaygu") == 1 and "Machine translation" not in html
 
 
@@ -402,8 +418,8 @@ def test_no_translation_engine_is_said_plainly_and_sending_still_works(staff_cli
     db.commit()
     url = thread_url(db, somali)
     page = text_of(staff_client.post(url + "/preview", data={"body": REPLY}).get_data(as_text=True))
-    assert re.search(r"No translation into Somali is available \(.+\): "
-                     r"the parent will receive English with a short note", page)
+    assert ("No machine translation into Somali on this server: "
+            "the parent will receive English with a short note. How to add a translator") in page
     assert "Send to parent" in page
     assert staff_client.post(url + "/send", data=previewed_form(staff_client, url, REPLY)).status_code == 302
     [reply] = messages_of(db, somali, "outbound")

@@ -345,11 +345,15 @@ def test_a_pending_translation_and_a_missing_one_are_said_plainly(staff_client, 
     page = page_text(staff_client, f"/reviews/{review.id}")
     assert f"At home Original · Spanish {HOME_ANSWER} Translation pending…" in page
     home = next(m for m in messages_of(db, world.parent, "inbound"))
-    home.translation_status, home.translation_note = "unavailable", "no installed engine translates this pair"
+    home.translation_status, home.translation_gap = "unavailable", "no_engine"
+    home.translation_note = "argos has no es->en pack installed; apertium has no spa-eng pair"
     db.add(home)
     db.commit()
-    page = page_text(staff_client, f"/reviews/{review.id}")
-    assert "No translation available (no installed engine translates this pair)" in page
+    for url in (f"/reviews/{review.id}", f"/reviews/{review.id}/contribution/print"):
+        page = page_text(staff_client, url)
+        assert "No machine translation: no Spanish translator on this server" in page
+        assert page.count("No Spanish translator is installed on this server") == 1  # said once, at the top
+        assert "argos has no" not in page  # the technical reason is not printed
 
 
 def test_the_print_page_has_the_contribution_and_no_navigation(staff_client, world, db, lucas):

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from sqlmodel import Session, select
 
 from bot.guardians import lock_guardian
-from bot.messaging.outbound import queue_catalogue_message
+from bot.messaging.outbound import parent_language, queue_catalogue_message
 from flows import Answer, Event, FlowStateError, Outcome, Repeat, Start, Timeout, advance, load_flows, words_for
 from storage.models import FlowAnswer, FlowRun, Guardian, Message, School, utcnow
 from storage.queries import conversation_for
@@ -45,7 +45,7 @@ def start_flow(session: Session, guardian: Guardian, school: School, flow_id: st
         if current.flow_id not in INTERRUPTIBLE_FLOWS:
             return None, []
         _finish(current, "cancelled")
-    language = guardian.preferred_language or school.staff_language
+    language = parent_language(guardian, school)
     run = FlowRun(school_id=school.id, guardian_id=guardian.id, review_id=review_id, flow_id=flow_id,
                   language=language, started_by_id=staff_id, state={})
     session.add(run)

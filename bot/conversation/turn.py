@@ -42,6 +42,7 @@ def _process(session: Session, message: Message, guardian: Guardian) -> None:
     _note_arrival(session, message, guardian)
     detection = detect(message.body, prior=guardian.preferred_language)
     message.language, message.language_confidence = detection.language, detection.confidence
+    message.script = detection.script
     learn_language(guardian, message)
     if message.language == school.staff_language or not message.body.strip():
         message.translation_status, message.translation_engine = "not_needed", "none"

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from markupsafe import Markup
 
 from bot.inbox import wording
+from bot.inbox.translation_gaps import contribution_messages, message_language, page_gaps, row_words
 from bot.language import i18n
+from bot.language.detection import UNCERTAIN
 from bot.language.keywords import match_keyword
 from storage.models import Guardian, Message, School
 
@@ -60,6 +62,19 @@ def confidence_percent(value: float | None) -> str:
     return f"{round(value * 100)}%" if value is not None else ""
 
 
+def written_in(message: Message) -> str:
+    """What staff read a message's language as: 'Polish', 'Roman Urdu', 'Polish (language uncertain)'.
+
+    A percentage on a guess reads as a promise; only a doubtful reading says so.
+    """
+    if not message.language:
+        return "language not recognised"
+    name = language_name(message_language(message))
+    if (message.language_confidence or 0) < UNCERTAIN:
+        return f"{name} (language uncertain)"
+    return name
+
+
 def guardian_label(guardian: Guardian) -> str:
     """The guardian's name, or 'Unknown contact' for a number nobody has registered."""
     if guardian.known and guardian.name:
@@ -104,11 +119,13 @@ def mark_kept(text: str, kept: tuple[str, ...]) -> Markup:
 
 def register_filters(state) -> None:
     """Make the helpers available to every template (called on blueprint registration)."""
+    state.app.jinja_env.globals.update(page_gaps=page_gaps, contribution_messages=contribution_messages)
     state.app.jinja_env.filters.update(
         local_time=local_time, local_date=local_date, iso_time=iso_time, language_name=language_name,
         percent=confidence_percent, guardian_label=isolated_guardian_label,
         mask_phone=wording.mask_phone, channel_name=wording.channel_name,
         delivery_status=wording.delivery_status, status_tone=wording.status_tone,
         outbound_label=wording.outbound_label, keyword_text=keyword_text,
-        catalogue_english=catalogue_english, mark_kept=mark_kept,
+        catalogue_english=catalogue_english, mark_kept=mark_kept, written_in=written_in,
+        message_language=message_language, gap_words=row_words,
     )

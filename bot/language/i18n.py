@@ -12,11 +12,37 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime, format_time
 
-from templates_i18n.catalog import (CATALOG_DIR, KEYWORD_ACTIONS, SOURCE_LANGUAGE, Catalogs, default_catalogs,
-                                    normalise_language, placeholders)
+from bot.language.romanised import ROMANISED_LANGUAGES
+from flows.loader import words_for
+from flows.readback import render_summary
+from templates_i18n.catalog import base_language as _base_language
+from templates_i18n.catalog import (CATALOG_DIR, KEYWORD_ACTIONS, SOURCE_LANGUAGE, Catalogs,
+                                    default_catalogs, normalise_language, placeholders, script_of)
 
 __all__ = ["CATALOG_DIR", "KEYWORD_ACTIONS", "SOURCE_LANGUAGE", "Catalogs", "default_catalogs", "normalise_language",
            "placeholders"]
+
+
+def base_language(lang: str | None) -> str:
+    """'ur' for 'ur-Latn': the language whatever its script."""
+    return _base_language(lang)
+
+
+def is_romanised(lang: str | None) -> bool:
+    """Whether a catalogue code is a language written in a script not its own: 'ur-Latn' (Roman Urdu)."""
+    return script_of(lang) == "Latn" and _base_language(lang) in ROMANISED_LANGUAGES
+
+
+def catalogue_language(language: str | None, script: str | None) -> str | None:
+    """The catalogue code for a language written in a script: ('ur', 'Latn') -> 'ur-Latn'.
+
+    Only where such a catalogue exists (Roman Urdu, Roman Punjabi, Banglish); otherwise the
+    language itself, in its usual script.
+    """
+    if not language or not script:
+        return language
+    variant = normalise_language(f"{_base_language(language)}-{script}")
+    return variant if variant in default_catalogs().files else language
 
 
 def render_template(key: str, lang: str, **values) -> str | None:
@@ -81,15 +107,19 @@ def _full_weekday_date_pattern(locale: Locale) -> str:
 
 
 def values_for(values: dict, lang: str, tz: tzinfo | str) -> dict:
-    """Placeholder values for one language: a meeting time (`starts_at`, ISO) written as that language writes it.
+    """Placeholder values for one language: a meeting time (`starts_at`, ISO) written as that language
+    writes it, and a flow's read-back (`readback`, the summary as data) in that language's words.
 
-    Values are stored with the date already in the parent's language (`date`); staff-facing text
-    renders the same values with `date` rewritten in the staff language from `starts_at`.
+    Values are stored as the parent's message has them (`date`, `summary` in the parent's language);
+    staff-facing text renders the same values with `date` rewritten in the staff language from
+    `starts_at` and `summary` from `readback` (the parent's own words stay as written).
     """
-    if not values.get("starts_at"):
-        return values
-    starts_at = datetime.fromisoformat(values["starts_at"])
-    return {**values, "date": format_datetime_for(starts_at, lang, tz)}
+    if values.get("starts_at"):
+        starts_at = datetime.fromisoformat(values["starts_at"])
+        values = {**values, "date": format_datetime_for(starts_at, lang, tz)}
+    if values.get("readback"):
+        values = {**values, "summary": render_summary(values["readback"], words_for(lang), values)}
+    return values
 
 
 def format_datetime_for(dt: datetime, lang: str, tz: tzinfo | str) -> str:

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
-from bot.language.i18n import render_template, values_for
+from bot.language.i18n import catalogue_language, render_template, values_for
 from bot.messaging.channel import get_channel
 from bot.messaging.rendering import Rendering, machine_translate, render_catalogue
 from bot.tasks import defer
@@ -20,8 +20,11 @@ from storage.models import Child, Conversation, Guardian, GuardianChild, Message
 
 
 def parent_language(guardian: Guardian, school: School) -> str:
-    """The language to write to a guardian in (their preference, else the staff language)."""
-    return guardian.preferred_language or school.staff_language
+    """The language to write to a guardian in (their preference, else the staff language),
+    in the script they read: 'ur-Latn' for a parent who writes Urdu in English letters."""
+    if not guardian.preferred_language:
+        return school.staff_language
+    return catalogue_language(guardian.preferred_language, guardian.preferred_script)
 
 
 def queue_message(session: Session, guardian: Guardian, conversation: Conversation, *, body: str,
@@ -37,7 +40,7 @@ def queue_message(session: Session, guardian: Guardian, conversation: Conversati
         direction="outbound", channel="whatsapp" if guardian.preferred_channel == "whatsapp" else "sms",
         kind=kind, body=body, language=language, translation=rendering.text,
         translation_engine=rendering.engine, translation_status=rendering.status,
-        translation_note=rendering.note, template_key=template_key, template_values=template_values,
+        translation_note=rendering.note, translation_gap=rendering.gap, template_key=template_key, template_values=template_values,
         staff_author_id=staff_author_id, status="outbox", urgent=urgent, send_key=send_key,
         simulated=get_channel().simulated,
     )
@@ -74,6 +77,7 @@ def render_pending(message: Message) -> None:
                                  current_app.extensions["translator"])
     message.translation, message.translation_engine = rendering.text, rendering.engine
     message.translation_status, message.translation_note = rendering.status, rendering.note
+    message.translation_gap = rendering.gap
 
 
 def render_staff_reply(english: str, guardian: Guardian, school: School) -> Rendering:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from bot.language.i18n import render_template
+from bot.language.i18n import is_romanised, render_template
 from bot.translation import TranslationUnavailable, Translator
 
 
@@ -20,6 +20,7 @@ class Rendering:
     engine: str | None  # human | argos | apertium | libretranslate | none
     status: str  # human | done | unavailable | not_needed | pending
     note: str | None = None
+    gap: str | None = None  # why there is no translation, as a kind (see Message.translation_gap)
     translated: str | None = None  # the machine translation alone, without its label (for checking it)
 
 
@@ -42,10 +43,16 @@ def machine_translate(text: str, source: str, target: str, translator: Translato
     if source == target:
         return Rendering(text=text, engine="none", status="not_needed")
     try:
+        if is_romanised(target):
+            # The engines write Urdu in Urdu script; a parent who reads Roman Urdu would get a
+            # script she may not read, labelled as if it were for her.
+            raise TranslationUnavailable(f"no engine writes {target} (the language in English letters)",
+                                         gap="romanised")
         result = translator.translate(text, source, target, keep=keep)
     except TranslationUnavailable as missing:
         notice = _label("translation.unavailable_notice", target)
-        return Rendering(text=f"{text}\n{notice}", engine="none", status="unavailable", note=missing.reason)
+        return Rendering(text=f"{text}\n{notice}", engine="none", status="unavailable", note=missing.reason,
+                         gap=missing.gap)
     return Rendering(
         text=f"{_label('machine_translation.label', target)} {result.text}",
         engine=result.engine,

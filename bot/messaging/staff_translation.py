@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app
 
 from bot.language.detection import detect
+from bot.language.i18n import catalogue_language, is_romanised
 from bot.translation import TranslationUnavailable
 from storage.db import session_scope
 from storage.models import Guardian, Message, School
@@ -23,16 +24,23 @@ def translate_for_staff(message_id: int) -> str | None:
             prior = session.get(Guardian, message.guardian_id).preferred_language
             detection = detect(message.body, prior=prior)
             message.language, message.language_confidence = detection.language, detection.confidence
+            message.script = detection.script
         if message.language is None:
-            message.translation_status = "unavailable"
+            message.translation_status, message.translation_gap = "unavailable", "unrecognised"
             message.translation_note = "the language of this message could not be recognised"
         elif message.language == target:
             message.translation_status, message.translation_engine = "not_needed", "none"
+        elif is_romanised(catalogue_language(message.language, message.script)):
+            # No engine here reads Urdu in English letters: guessing would give staff a
+            # translation of words the engine never understood.
+            message.translation_status, message.translation_gap = "unavailable", "romanised"
+            message.translation_note = f"no engine reads {message.language} written in English letters"
         else:
             try:
                 result = current_app.extensions["translator"].translate(message.body, message.language, target)
             except TranslationUnavailable as missing:
                 message.translation_status, message.translation_note = "unavailable", missing.reason
+                message.translation_gap = missing.gap
             else:
                 message.translation, message.translation_engine = result.text, result.engine
                 message.translation_status = "done"

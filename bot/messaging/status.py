@@ -80,6 +80,7 @@ def fail_over(session: Session, message: Message, error: DeliveryError | None, s
         direction="outbound", channel=next_route.channel, kind=message.kind, body=message.body,
         language=message.language, translation=message.translation, translation_engine=message.translation_engine,
         translation_status=message.translation_status, translation_note=message.translation_note,
+        translation_gap=message.translation_gap,
         template_key=message.template_key, template_values=message.template_values,
         staff_author_id=message.staff_author_id, urgent=message.urgent, failover_of_id=message.id,
         simulated=message.simulated,

@@ -28,11 +28,12 @@ _CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
 
 class TranslationUnavailable(Exception):
-    """No configured engine can translate this pair; `reason` is readable by school staff."""
+    """No configured engine can translate this pair; `reason` is the technical detail for an
+    administrator, `gap` its kind for staff: no_engine | turned_off | mangled | other."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, gap: str = "other"):
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.gap = reason, gap
 
 
 class TranslationFailed(Exception):
@@ -102,7 +103,7 @@ class Translator:
             raise ValueError(f"source and target are both {source!r}; nothing to translate")
         if not self.engines:
             raise TranslationUnavailable("machine translation is turned off "
-                                         "(TRANSLATION_ENGINE=none)")
+                                         "(TRANSLATION_ENGINE=none)", gap="turned_off")
         text = text.strip()
         reasons: list[str] = []
         failure: TranslationFailed | None = None
@@ -131,7 +132,7 @@ class Translator:
             raise TranslationFailed(f"no engine could translate {source}->{target} just now: "
                                     f"{failure}") from failure
         raise TranslationUnavailable(f"no engine translates {language_name(source)} to "
-                                     f"{language_name(target)}: " + "; ".join(reasons))
+                                     f"{language_name(target)}: " + "; ".join(reasons), gap="no_engine")
 
     def _translate_with(self, engine: Engine, text: str, source: str, target: str, keep: tuple[str, ...] = ()):
         if self.cache is not None:
@@ -143,7 +144,7 @@ class Translator:
             translated = restore(engine.translate(protected.text, source, target), protected)
         except LostToken as lost:
             raise TranslationUnavailable(f"{engine.name}'s translation changed what must stay as written "
-                                         f"({lost}), so it is not used") from None
+                                         f"({lost}), so it is not used", gap="mangled") from None
         if self.cache is not None:
             self.cache.set(engine.name, source, target, text, translated)
         return TranslationResult(text=translated, engine=engine.name)

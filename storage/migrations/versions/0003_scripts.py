@@ -1,4 +1,4 @@
-"""the script a guardian reads and writes (Roman Urdu, Banglish...) and the script of each message
+"""the script a guardian reads and writes (Roman Urdu, Banglish...), the script of each message, why a translation is missing
 
 Revision ID: 0003
 Revises: 0002
@@ -23,9 +23,13 @@ def upgrade() -> None:
     op.add_column('guardian', sa.Column('script_source', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
     # The script a message was written (inbound) or rendered (outbound) in.
     op.add_column('message', sa.Column('script', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    # Why a message has no machine translation, as a kind the inbox words for staff (once per page):
+    # no_engine | turned_off | romanised | unrecognised | mangled | other.
+    op.add_column('message', sa.Column('translation_gap', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column('message', 'translation_gap')
     op.drop_column('message', 'script')
     op.drop_column('guardian', 'script_source')
     op.drop_column('guardian', 'preferred_script')

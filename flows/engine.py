@@ -14,7 +14,7 @@ from flows.events import (Answer, Event, FlowLoopError, FlowStateError, LearnedA
                           Start, Timeout)
 from flows.matching import BACK, SKIP, Words, control_word, is_message_to_school, match_number, match_option
 from flows.model import CHOICE, END, READBACK, SAY, TEXT, YES_NO_VALUES, Flow, Step
-from flows.readback import CONTINUED_KEY, answered_path, split_summary, summary_lines
+from flows.readback import CONTINUED_KEY, answered_path, render_summary, split_summary, summary_items
 
 MAX_STEPS_PER_TURN = 25
 MAX_REASKS = 2  # hints before an answer that is still not understood skips the step
@@ -137,10 +137,10 @@ class _Turn:
         path = answered_path(self.flow, self.state["answers"], until=step.id)
         self.withdraw_off_path(path)
         self.state["history"] = list(path)
-        lines = summary_lines(self.flow, path, self.state["answers"], self.words, self.state["values"])
-        if not lines:
+        items = summary_items(self.flow, path, self.state["answers"])
+        if not items:
             return self.enter(step.next)  # nothing to confirm
-        self.state.update(phase=CONFIRM, current=step.id, tries=0, numbers=[step_id for step_id, _ in lines])
+        self.state.update(phase=CONFIRM, current=step.id, tries=0, numbers=[item["step"] for item in items])
         self.send_summary(step)
         self.send(step.confirm)
 
@@ -278,9 +278,12 @@ class _Turn:
 
     def send_summary(self, step: Step) -> None:
         path = [step_id for step_id in self.state["history"] if step_id in self.state["answers"]]
-        lines = summary_lines(self.flow, path, self.state["answers"], self.words, self.state["values"])
-        for index, part in enumerate(split_summary([line for _, line in lines], step.max_chars)):
-            self.send(step.prompt if index == 0 else CONTINUED_KEY, summary=part)
+        items = summary_items(self.flow, path, self.state["answers"])
+        values = self.state["values"]
+        for part in split_summary(items, self.words, values, step.max_chars):
+            # `readback` is the same part as data, so the host can write the staff copy in the staff language.
+            self.send(step.prompt if part["part"] == 1 else CONTINUED_KEY,
+                      summary=render_summary(part, self.words, values), readback=part)
 
     def send(self, key: str, **values) -> None:
         self.outputs.append(Output(key, {**self.state["values"], **values}))

@@ -188,3 +188,17 @@ def test_every_catalogue_writes_the_full_weekday_and_no_year(lang):
     weekday_names = {locale.days[context]["wide"][1] for context in ("format", "stand-alone")}
     assert any(name in text for name in weekday_names), (text, weekday_names)
     assert "2024" not in text  # a reminder needs weekday, day, month and time; the year is noise
+
+
+@pytest.mark.parametrize("language, text, options, meant", [
+    ("ur", "بالکل نہیں", ("yes", "no"), "no"),            # "not at all": بالکل alone is yes
+    ("bn", "আমি আসব না", ("attending", "another_time"), "another_time"),  # "I won't come"
+    ("ur-Latn", "theek nahi", ("yes", "no"), "no"),
+    ("ur-Latn", "ji haan", ("yes", "no"), "yes"),
+    ("pa-Latn", "haan ji", ("yes", "no"), "yes"),
+    ("bn-Latn", "na", ("yes", "no"), "no"),
+])
+def test_a_negated_answer_is_not_read_as_its_positive(language, text, options, meant):
+    from flows import words_for
+    from flows.matching import match_option
+    assert match_option(text, None, options, words_for(language)) == meant

@@ -184,8 +184,8 @@ def test_readme_table_lists_exactly_the_yaml_keywords():
     rows = {}
     for line in readme.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and re.fullmatch(r"[a-z]{2}( \(.*\))?", cells[0]):
-            lang = cells[0][:2]
+        if len(cells) == 4 and re.fullmatch(r"[a-z]{2}(-[A-Z][a-z]{3})?( \(.*\))?", cells[0]):
+            lang = cells[0].split(" ")[0]
             for action, cell in zip(("stop", "start", "help"), cells[1:]):
                 words = [] if cell == "—" else [w.strip() for w in cell.split(",")]
                 rows.setdefault((lang, action), []).extend(words)

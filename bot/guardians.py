@@ -46,6 +46,13 @@ def learn_language(guardian: Guardian, message: Message) -> None:
         learn_script(guardian, message.language, message.script)
 
 
+def teach_language(guardian: Guardian, language: str, script: str | None) -> None:
+    """Staff said what a guardian writes: their language, and the script if it is not the usual one."""
+    guardian.preferred_language = language
+    guardian.preferred_script = script if catalogue_language(language, script) != language else None
+    guardian.script_source = "staff"
+
+
 def learn_script(guardian: Guardian, language: str, script: str | None) -> None:
     """Remember the script a guardian writes their language in (Roman Urdu: "Latn").
 

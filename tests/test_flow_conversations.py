@@ -21,7 +21,8 @@ WEBHOOK_SCENARIOS = [path for path in SCENARIOS if not uses_keypad(load_scenario
 @pytest.mark.parametrize("path", WEBHOOK_SCENARIOS, ids=[path.stem for path in WEBHOOK_SCENARIOS])
 def test_scenario_through_the_webhook_and_the_worker(app, db, path):
     scenario = load_scenario(path)
-    ScenarioPlayer(app, db, scenario["language"], {**DEFAULT_VALUES, **scenario.get("values", {})}).play(path)
+    language = scenario.get("guardian_language", scenario["language"])
+    ScenarioPlayer(app, db, language, {**DEFAULT_VALUES, **scenario.get("values", {})}).play(path)
 
 
 def test_answers_keep_the_parents_words_and_get_an_english_translation(app, db):

@@ -543,3 +543,49 @@ def test_a_one_tap_answer_shows_what_the_questions_understood_not_a_missing_tran
     page = text_of(staff_client.get(thread_url(db, world.parent)).get_data(as_text=True))
     assert "Understood by the questions as I will be there" in page
     assert "No translation available" not in page
+
+
+# Staff correct a message's language
+
+def _correct(client, db, guardian, message, code):
+    url = f"{thread_url(db, guardian)}/messages/{message.id}/language"
+    return client.post(url, data={"language": code})
+
+
+def test_staff_correct_a_roman_urdu_message_read_as_english_and_the_parent_is_written_to_in_roman_urdu(
+        staff_client, world, db):
+    message = add_message(db, world.parent, "ok ji kal aaunga", language="en", language_confidence=0.62,
+                          script="Latn", status="processed", translation_status="not_needed")
+    assert _correct(staff_client, db, world.parent, message, "ur-Latn").status_code == 302
+    run_jobs(staff_client.application)
+    db.expire_all()
+    fixed, parent = db.get(type(message), message.id), db.get(type(world.parent), world.parent.id)
+    assert (fixed.language, fixed.script, fixed.language_confidence) == ("ur", "Latn", 1.0)
+    assert (fixed.translation_status, fixed.translation_gap) == ("unavailable", "romanised")
+    assert (parent.preferred_language, parent.preferred_script, parent.script_source) == ("ur", "Latn", "staff")
+    assert ("correct_language", f"message:{message.id}") in audit_actions(db, world.school)
+    html = staff_client.get(thread_url(db, world.parent)).get_data(as_text=True)
+    assert "Original · Roman Urdu</h3>" in html and "No machine translation: Roman Urdu" in html
+    assert "Roman Urdu is Urdu written in English letters" in html
+
+
+def test_a_corrected_language_is_translated_again(staff_client, world, db):
+    message = add_message(db, world.parent, SPANISH, language="pt", language_confidence=0.4, status="processed",
+                          translation_status="unavailable", translation_gap="no_engine")
+    assert _correct(staff_client, db, world.parent, message, "es").status_code == 302
+    run_jobs(staff_client.application)
+    db.expire_all()
+    fixed = db.get(type(message), message.id)
+    assert fixed.translation_status == "done" and "difficult day" in fixed.translation
+
+
+def test_a_language_correction_needs_a_listed_language_and_this_schools_message(staff_client, world, db):
+    message = add_message(db, world.parent, SPANISH, language="es", language_confidence=0.9, status="processed")
+    assert _correct(staff_client, db, world.parent, message, "xx").status_code == 400
+    parent_texts(staff_client.application, "Добрий день", sender="+447700900801", to="+447700900800")
+    [theirs] = messages_of(db, world.other_parent)
+    assert _correct(staff_client, db, world.other_parent, theirs, "pl").status_code == 404
+    forged = staff_client.post(f"{thread_url(db, world.parent)}/messages/{theirs.id}/language", data={"language": "pl"})
+    assert forged.status_code == 404  # another school's message through our own conversation
+    db.expire_all()
+    assert db.get(type(message), message.id).language == "es" and db.get(type(theirs), theirs.id).language != "pl"

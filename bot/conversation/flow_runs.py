@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from sqlmodel import Session, select
 
 from bot.guardians import lock_guardian
+from bot.language.i18n import base_language
 from bot.messaging.outbound import parent_language, queue_catalogue_message
 from flows import Answer, Event, FlowStateError, Outcome, Repeat, Start, Timeout, advance, load_flows, words_for
 from storage.models import FlowAnswer, FlowRun, Guardian, Message, School, utcnow
@@ -61,8 +62,17 @@ def answer(session: Session, message: Message, guardian: Guardian, school: Schoo
     run = live_run(session, guardian.id)
     if run is None or run.status != "active":
         return False, []
+    follow_script(run, guardian, school)
     outcome, to_send = _apply(session, run, guardian, school, Answer(message.body), inbound=message, urgent=True)
     return outcome is not None and not outcome.not_an_answer, to_send
+
+
+def follow_script(run: FlowRun, guardian: Guardian, school: School) -> None:
+    """Carry on in the script the parent now writes: a mother who answers the Urdu questions in
+    English letters gets the next ones in Roman Urdu (the language itself never changes mid-flow)."""
+    language = parent_language(guardian, school)
+    if language != run.language and base_language(language) == base_language(run.language):
+        run.language = language
 
 
 def repeat_question(session: Session, guardian: Guardian, school: School) -> list[int]:

@@ -62,6 +62,16 @@ def confidence_percent(value: float | None) -> str:
     return f"{round(value * 100)}%" if value is not None else ""
 
 
+def guardian_language(guardian: Guardian) -> str:
+    """The language staff see for a guardian, with the script they read: 'Roman Urdu', 'Polish'."""
+    return language_name(i18n.catalogue_language(guardian.preferred_language, guardian.preferred_script))
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(catalogue code, English name) for every language the school can write in, by name."""
+    return sorted(((code, i18n.english_name(code)) for code in i18n.catalog_languages()), key=lambda c: c[1])
+
+
 def written_in(message: Message) -> str:
     """What staff read a message's language as: 'Polish', 'Roman Urdu', 'Polish (language uncertain)'.
 
@@ -119,13 +129,14 @@ def mark_kept(text: str, kept: tuple[str, ...]) -> Markup:
 
 def register_filters(state) -> None:
     """Make the helpers available to every template (called on blueprint registration)."""
-    state.app.jinja_env.globals.update(page_gaps=page_gaps, contribution_messages=contribution_messages)
+    state.app.jinja_env.globals.update(page_gaps=page_gaps, contribution_messages=contribution_messages,
+                                       language_choices=language_choices())
     state.app.jinja_env.filters.update(
         local_time=local_time, local_date=local_date, iso_time=iso_time, language_name=language_name,
         percent=confidence_percent, guardian_label=isolated_guardian_label,
         mask_phone=wording.mask_phone, channel_name=wording.channel_name,
         delivery_status=wording.delivery_status, status_tone=wording.status_tone,
         outbound_label=wording.outbound_label, keyword_text=keyword_text,
-        catalogue_english=catalogue_english, mark_kept=mark_kept, written_in=written_in,
+        catalogue_english=catalogue_english, mark_kept=mark_kept, written_in=written_in, guardian_language=guardian_language,
         message_language=message_language, gap_words=row_words,
     )

@@ -95,6 +95,12 @@ def get_conversation(session: Session, school_id: int, conversation_id: int) -> 
     ).first()
 
 
+def conversation_message(session: Session, school_id: int, conversation_id: int, message_id: int) -> Message | None:
+    """One message of one of this school's conversations, or None (also for another school's)."""
+    return session.exec(select(Message).where(Message.id == message_id, Message.school_id == school_id,
+                                              Message.conversation_id == conversation_id)).first()
+
+
 def message_by_send_key(session: Session, school_id: int, send_key: str) -> Message | None:
     """The school's staff reply stored from the send form with this one-time key, if any."""
     return session.exec(select(Message).where(Message.school_id == school_id, Message.send_key == send_key)).first()

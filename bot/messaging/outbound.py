@@ -66,7 +66,8 @@ def queue_catalogue_message(session: Session, guardian: Guardian, conversation: 
     rendering = (Rendering(text=human, engine="human", status="human") if human is not None
                  else Rendering(text=None, engine=None, status="pending"))
     staff_values = values_for(values, school.staff_language, school.timezone)
-    return queue_message(session, guardian, conversation, body=render_template(key, "en", **staff_values),
+    staff_copy = render_template(key, school.staff_language, **staff_values) or render_template(key, "en", **staff_values)
+    return queue_message(session, guardian, conversation, body=staff_copy,
                          rendering=rendering, kind="system", language=language, template_key=key,
                          template_values=values, urgent=urgent)
 

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from flask import current_app
+from sqlmodel import Session
 
+from bot.guardians import teach_language
 from bot.language.detection import detect
-from bot.language.i18n import catalogue_language, is_romanised
+from bot.language.i18n import base_language, catalogue_language, is_romanised, script_of
+from bot.tasks import defer
 from bot.translation import TranslationUnavailable
 from storage.db import session_scope
 from storage.models import Guardian, Message, School
@@ -45,3 +48,24 @@ def translate_for_staff(message_id: int) -> str | None:
                 message.translation, message.translation_engine = result.text, result.engine
                 message.translation_status = "done"
         return message.translation_status
+
+
+def correct_language(session: Session, message: Message, guardian: Guardian, code: str, staff_language: str) -> None:
+    """Staff say what language (and script) a parent's message is in: it is translated again,
+    and the guardian's language and script are taught (a person's reading beats a detector's).
+
+    `code` is a catalogue code: 'pl', or 'ur-Latn' for Urdu in English letters.
+    """
+    language, script = base_language(code), script_of(code)
+    message.language, message.language_confidence = language, 1.0
+    message.script = script or (message.script if message.script != "Latn" else None)
+    message.translation, message.translation_engine, message.translation_note = None, None, None
+    message.translation_gap = None
+    if language == staff_language:
+        message.translation_status, message.translation_engine = "not_needed", "none"
+    else:
+        message.translation_status = "pending"
+        defer(session, "translate_message", message.id)
+    # One English message from a Polish mother says nothing about how to write to her.
+    if language != staff_language or guardian.preferred_language is None:
+        teach_language(guardian, language, script)

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from bot.conversation import flow_runs
 from bot.conversation.takeover import queue_staff_reply
+from bot.language.i18n import catalogue_language
 from bot.sweep import run_sweep
 from storage.db import session_scope
 from storage.models import Conversation, FlowAnswer, FlowRun, Guardian, Message, School, utcnow
@@ -146,3 +147,12 @@ class ScenarioPlayer:
             assert (inbound.kind == "text") is bool(spec.get("inbox", False)), f"{where}: inbox routing"
         run = db.exec(select(FlowRun).order_by(FlowRun.id.desc())).first()
         assert run.status == spec.get("status", "active"), f"{where}: status {run.status}"
+        if "sent_in" in spec:  # the catalogue (language and script) the parent's copies came from
+            assert {m.language for m in sent} == {spec["sent_in"]}, f"{where}: sent in {[m.language for m in sent]}"
+        if "written_in" in spec:  # how the inbox reads the parent's message
+            inbound = db.exec(select(Message).where(Message.provider_sid == sid)).one()
+            assert catalogue_language(inbound.language, inbound.script) == spec["written_in"], (
+                f"{where}: read as {inbound.language}/{inbound.script} at {inbound.language_confidence}")
+            assert inbound.language_confidence >= 0.5, f"{where}: uncertain"
+            assert inbound.translation_status == "unavailable" and inbound.translation_gap == "romanised" \
+                if spec["written_in"].endswith("-Latn") else True, f"{where}: translated from a wrong language"

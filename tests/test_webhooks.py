@@ -402,3 +402,21 @@ def test_a_short_code_or_named_sender_is_stored_as_what_it_is_and_never_written_
     sent = db.get(Message, reply.id)
     assert sent.status == "failed" and "short code or a named sender" in sent.error_message
     assert sent.provider_sid is None
+
+
+@pytest.mark.parametrize("word, known_language, replied_in", [
+    ("BAND KARDO", None, "ur-Latn"),    # a Roman Urdu word from a new number: answered in Roman Urdu
+    ("BAND KARO", "ur", "ur-Latn"),     # typed in English letters: Roman Urdu, not Urdu script
+    ("بند کریں", "ur", "ur"),
+    ("BONDHO KORUN", "bn", "bn-Latn"),
+])
+def test_a_stop_word_is_confirmed_in_the_script_it_was_typed_in(app, db, school, word, known_language, replied_in):
+    from tests.support.factories import make_guardian
+    guardian = make_guardian(db, school, "+447700900555", language=known_language)
+    db.commit()
+    assert post_signed(app, "/twilio/messages", inbound(word, From="+447700900555")).status_code == 200
+    run_jobs(app)
+    db.expire_all()
+    confirmation = db.exec(select(Message).where(Message.guardian_id == guardian.id,
+                                                 Message.direction == "outbound")).one()
+    assert confirmation.template_key == "optout.confirm" and confirmation.language == replied_in

@@ -49,7 +49,7 @@ def _process(session: Session, message: Message, guardian: Guardian) -> None:
     keyword = keyword_for(session, message, guardian)
     if keyword:
         message.kind, message.translation_status = "keyword", "not_needed"
-        apply_keyword(session, keyword, guardian, school, message.channel)
+        apply_keyword(session, keyword, guardian, school, message.channel, message.script)
         return
     flow_runs.answer(session, message, guardian, school)
 

@@ -589,3 +589,20 @@ def test_a_language_correction_needs_a_listed_language_and_this_schools_message(
     assert forged.status_code == 404  # another school's message through our own conversation
     db.expire_all()
     assert db.get(type(message), message.id).language == "es" and db.get(type(theirs), theirs.id).language != "pl"
+
+
+def test_a_reply_to_a_roman_urdu_reader_says_no_translator_writes_it_and_sends_english_with_a_roman_note(
+        staff_client, world, db):
+    reader = make_guardian(db, world.school, "+447700900721", name="Ayesha Khan", language="ur",
+                           preferred_script="Latn", script_source="learned")
+    db.commit()
+    url = thread_url(db, reader)
+    page = text_of(staff_client.post(url + "/preview", data={"body": REPLY}).get_data(as_text=True))
+    assert "The parent will receive (Roman Urdu, SMS)" in page
+    assert "No translator writes Roman Urdu (the parent reads it in English letters)" in page
+    assert staff_client.post(url + "/send", data=previewed_form(staff_client, url, REPLY)).status_code == 302
+    [reply] = messages_of(db, reader, "outbound")
+    assert (reply.language, reply.translation_status, reply.translation_gap) == ("ur-Latn", "unavailable", "romanised")
+    from bot.language.i18n import render_template
+    assert reply.translation == f"{REPLY}\n{render_template('translation.unavailable_notice', 'ur-Latn')}"
+    assert reply.translation.isascii()  # nothing in Urdu script for a parent who reads English letters

@@ -597,6 +597,8 @@ def test_a_reply_to_a_roman_urdu_reader_says_no_translator_writes_it_and_sends_e
                            preferred_script="Latn", script_source="learned")
     db.commit()
     url = thread_url(db, reader)
+    promise = text_of(staff_client.get(url).get_data(as_text=True))
+    assert "no translator writes Roman Urdu here: the parent receives it as you write it" in promise
     page = text_of(staff_client.post(url + "/preview", data={"body": REPLY}).get_data(as_text=True))
     assert "The parent will receive (Roman Urdu, SMS)" in page
     assert "No translator writes Roman Urdu (the parent reads it in English letters)" in page

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from bot.inbox import queries
 from bot.inbox.contribution import flow_banner, understood_answers
 from bot.inbox.display import local_time
+from bot.language.i18n import is_romanised
 from bot.messaging.outbound import back_translate, known_names, parent_language
 from bot.messaging.rendering import Rendering, approval_code
 from bot.messaging.segments import SegmentCount, count_segments
@@ -75,6 +76,13 @@ def make_preview(english: str, rendering: Rendering, guardian: Guardian) -> Repl
                         guardian=guardian)
 
 
+def replies_translated(language: str, school: School) -> bool:
+    """Whether a staff reply reaches this language translated (or needs no translation at all)."""
+    if language == school.staff_language:
+        return True
+    return not is_romanised(language) and current_app.extensions["translator"].supports(school.staff_language, language)
+
+
 def quiet_holds(messages: list[Message], school: School) -> dict[int, str]:
     """Outbound messages waiting for quiet hours to end: id -> when they go ('08:00')."""
     now, held = utcnow(), {}
@@ -99,6 +107,7 @@ def render_thread(session: Session, conversation: Conversation, guardian: Guardi
         "inbox/thread.html", conversation=conversation, guardian=guardian, children=children,
         messages=messages, authors=authors, school=g.school, draft=draft, preview=preview, error=error,
         reply_language=parent_language(guardian, g.school), reply_channel=reply_channel(guardian),
+        reply_translated=replies_translated(parent_language(guardian, g.school), g.school),
         flow=flow_banner(session, guardian.id, current_app.extensions["flows"]), held=quiet_holds(messages, g.school),
         understood=understood_answers(session, messages, current_app.extensions["flows"]),
     )

@@ -280,12 +280,17 @@ def test_romanised_messages_come_out_as_the_guardians_language_in_latin_script()
     assert not [r for _, r in wrong if r.confidence >= 0.5]
 
 
-def test_romanised_messages_without_a_prior_are_rarely_confidently_wrong_and_never_another_script_language():
+def test_romanised_messages_without_a_prior_are_never_confidently_wrong():
     results = [(code, detect(line)) for code, line in _romanised_lines()]
-    confidently_wrong = [(code, r) for code, r in results if r.language != code and r.confidence >= 0.5]
-    # Measured 2 of 240, both Punjabi/Bengali written with Hindustani words read as Urdu.
-    assert len(confidently_wrong) <= 2
-    assert all(r.language in ("ur", "pa", "bn") for _, r in confidently_wrong)
+    assert [(code, r) for code, r in results if r.language != code and r.confidence >= 0.5] == []
+    assert sum(r.language == code for code, r in results) >= 0.85 * len(results)  # measured 205 of 240
+
+
+def test_urdu_and_punjabi_are_told_apart_only_by_words_one_of_them_alone_uses():
+    shared = detect("bacha theek hai, aaj school nahi")  # Hindustani both write
+    assert shared.language in ("ur", "pa") and shared.confidence < 0.5
+    assert detect("usko bukhar hai, aaj school nahi aayega").confidence >= 0.5  # "usko": Urdu alone
+    assert detect("ohnu bukhar hai, ajj school nahi aauga").language == "pa"
 
 
 def test_latin_script_messages_in_other_languages_are_not_taken_for_romanised_ones():
@@ -304,7 +309,8 @@ def test_latin_script_messages_in_other_languages_are_not_taken_for_romanised_on
 def test_the_messages_from_the_issue_are_roman_urdu(text):
     for prior in (None, "ur"):
         result = detect(text, prior=prior)
-        assert (result.language, result.script) == ("ur", "Latn") and result.confidence >= 0.8
+        assert (result.language, result.script) == ("ur", "Latn")
+        assert result.confidence >= (0.8 if prior else 0.4)  # without a prior it may only be "uncertain"
 
 
 def test_urdu_script_is_recorded_as_arabic_script():

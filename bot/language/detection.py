@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from lingua import IsoCode639_1, LanguageDetector, LanguageDetectorBuilder
 
-from bot.language.romanised import ROMANISED_LANGUAGES, romanised_evidence
+from bot.language.romanised import ROMANISED_LANGUAGES, romanised_evidence, told_apart
 
 LINGUA_LANGUAGES = (
     "en", "pl", "ur", "pa", "bn", "ar", "ro", "pt", "so", "es", "fr", "lt",
@@ -117,7 +117,11 @@ def detect(text: str, prior: str | None = None) -> Detection:
     language = max(probabilities, key=probabilities.__getitem__)
     confidence = min(probabilities[language], 1 - SMOOTHING)
     script = dominant_script(_clean(text))
-    if script == "Latn" and language not in ROMANISED_LANGUAGES:
+    if script == "Latn" and language in ROMANISED_LANGUAGES and _supported(prior) not in ROMANISED_LANGUAGES:
+        # Without the guardian's language, only words one of the three alone uses can make it sure.
+        if not told_apart(_clean(text), language):
+            confidence = min(confidence, UNCERTAIN - 0.01)
+    elif script == "Latn" and language not in ROMANISED_LANGUAGES:
         # Real signs of Roman Urdu/Punjabi/Bengali in a text read as something else: the
         # reading may be right, but staff should not be told it is sure.
         if romanised_evidence(_clean(text), _supported(prior)).probability >= ROMANISED_DOUBT:

@@ -162,6 +162,21 @@ def romanised_evidence(text: str, prior: str | None = None) -> RomanisedEvidence
     return RomanisedEvidence(probability, _split(markers))
 
 
+def told_apart(text: str, language: str) -> bool:
+    """Whether words only `language` uses are in the text, and none only another of the three uses.
+
+    Urdu, Punjabi and Bengali speakers share much of what they type ("nahi", "school", "theek");
+    only words of one language alone tell them apart ("usko" / "ohnu" / "amake"). When none, or
+    both kinds, turn up, a reading without the guardian's language stays uncertain.
+    """
+    own = {code: 0 for code in ROMANISED_LANGUAGES}
+    for word in _WORD.findall(text.lower()):
+        marker = LEXICON.get(_LONG_REPEATS.sub(r"\1", word))
+        if marker and len(marker[1]) == 1 and marker[0] >= 0.5:  # short words ("ke", "o") decide nothing
+            own[marker[1][0]] += 1
+    return own.get(language, 0) > 0 and not any(count for code, count in own.items() if code != language)
+
+
 def _split(markers: list[tuple[float, tuple[str, ...]]]) -> dict[str, float]:
     """Which of the three: each word votes for its languages; shared words cancel out."""
     votes = {language: 0.0 for language in ROMANISED_LANGUAGES}

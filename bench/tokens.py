@@ -5,8 +5,10 @@ Run:  .venv/bin/python bench/tokens.py [--write]
 The 52 staff sentences of tests/data/staff_sentences_with_tokens.txt, English → Spanish through
 Apertium (the engine this offline machine has for a real pair), once as they are and once with
 the product's protection (bot/translation/protect.py: placeholders in, tokens back). Counts the
-protected tokens found unchanged in the output. --write replaces the `### Protected tokens` block
-of the `## Translation` section of docs/benchmarks.md.
+protected tokens found unchanged in the output. The same tokens then go through the tiny Argos
+pack (xx → en, a 28-word toy lexicon: argos' real code path, not a real model), each sentence's
+tokens between two words it knows. --write replaces the `### Protected tokens` block of the
+`## Translation` section of docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ def main() -> None:
             protected_whole += kept_guarded == len(tokens)
             if kept_plain < len(tokens) and len(examples) < 3:
                 examples.append(f"- \"{sentence}\" → without protection \"{plain}\"; with: \"{guarded}\"")
+    argos = argos_counts(sentences)
     text = "\n".join([
         SUBSECTION, "",
         f"`bench/tokens.py`, {time.strftime('%Y-%m-%d')}: {len(sentences)} staff sentences "
@@ -57,12 +60,47 @@ def main() -> None:
         f"| protected (placeholders in, tokens back) | {protected_kept} / {total} | "
         f"{protected_whole} / {len(sentences)} |", "",
         "What went wrong without protection, for example:", *examples, "",
+        "Through the tiny Argos pack (each sentence's tokens as `hola <tokens> mundo.`, xx → en):", "",
+        "| | tokens unchanged | sentences with every token unchanged | refused (English + notice) |",
+        "| --- | --- | --- | --- |",
+        f"| as they are | {argos['plain_kept']} / {argos['total']} | {argos['plain_whole']} / {len(sentences)} | – |",
+        f"| protected | {argos['kept']} / {argos['total']} | {argos['whole']} / {len(sentences)} | "
+        f"{argos['refused']} |", "",
         "An engine that drops or changes a placeholder is not used for that message: the parent gets the "
         "English with the plain notice instead (tested with the tiny Argos pack).",
     ])
     print(text)
     if args.write:
         replace_subsection("## Translation", SUBSECTION, text)
+
+
+def argos_counts(sentences: list[str]) -> dict[str, int]:
+    """The staff sentences' tokens through the tiny Argos pack, with and without protection."""
+    import tempfile
+
+    from bot.translation import TranslationUnavailable
+    from bot.translation import argos as argos_engine
+    from tests.support.argos_tiny import build_tiny_pack, configure_argos_env
+
+    configure_argos_env(tempfile.mkdtemp(prefix="bench-argos-"))
+    argos_engine.install_package_file(build_tiny_pack(tempfile.mkdtemp(prefix="bench-pack-")))
+    counts = dict.fromkeys(("total", "plain_kept", "plain_whole", "kept", "whole", "refused"), 0)
+    with build_translator({"TRANSLATION_ENGINE": "argos"}) as translator:
+        for sentence in sentences:
+            tokens = protect(sentence, NAMES).tokens
+            source = f"hola {' '.join(tokens)} mundo."
+            plain = translator.engines[0].translate(source, "xx", "en")
+            try:
+                guarded = translator.translate(source, "xx", "en", keep=NAMES).text
+            except TranslationUnavailable:
+                counts["refused"] += 1
+                guarded = ""
+            counts["total"] += len(tokens)
+            counts["plain_kept"] += sum(token in plain for token in tokens)
+            counts["plain_whole"] += all(token in plain for token in tokens)
+            counts["kept"] += sum(token in guarded for token in tokens)
+            counts["whole"] += bool(guarded) and all(token in guarded for token in tokens)
+    return counts
 
 
 if __name__ == "__main__":

@@ -435,6 +435,17 @@ def test_times_dates_numbers_addresses_emoji_and_names_survive_apertium(make_tra
     assert "10am" in translator.translate("We will call you tomorrow at 10am.", "en", "es").text  # not "10soy"
 
 
+def test_every_protected_token_survives_the_tiny_argos_pack(make_translator, argos_xx_en):
+    from bot.translation.protect import protect
+
+    names = ("Zain", "Lucas", "Mrs Khan", "Ms Patel", "Mr Jones")
+    translator = make_translator({"TRANSLATION_ENGINE": "argos"})
+    for sentence in STAFF_SENTENCES:
+        tokens = protect(sentence, names).tokens
+        translated = translator.translate(f"hola {' '.join(tokens)} mundo.", "xx", "en", keep=names).text
+        assert translated.startswith("hello") and all(token in translated for token in tokens), (tokens, translated)
+
+
 def test_an_engine_that_loses_a_token_is_not_trusted_with_the_message(make_translator, argos_xx_en):
     translator = make_translator({"TRANSLATION_ENGINE": "argos"})
     try:

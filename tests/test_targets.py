@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import select
@@ -13,8 +14,8 @@ from bot.reviews.schedule import schedule_review
 from bot.sweep import run_sweep
 from bot.targets.rhythm import next_checkin_at
 from storage.db import session_scope
-from storage.models import (AuditEvent, CheckIn, CheckInAnswer, ConversationFlag, FlowRun, Message, School, Target,
-                            TargetRevision, TargetShare, utcnow)
+from storage.models import (AuditEvent, CheckIn, CheckInAnswer, CheckInRhythm, ConversationFlag, Message, School,
+                            SchoolHoliday, Target, TargetRevision, TargetShare, utcnow)
 from tests.support.inbox import (  # noqa: F401  (fixtures)
     client, conversation_of, login, staff_client, text_of, world,
 )
@@ -252,3 +253,50 @@ def test_the_child_list_shows_the_partnership_measures(app, db, world, staff_cli
     assert "Families with a two-way exchange in the last 6 weeks 1 of 3" in text
     assert "Active targets with no family view yet 1" in text
     assert "Polish SMS 1 1 100%" in text and "Spanish SMS 1 0 0%" in text
+
+
+def test_the_school_sets_its_rhythm_and_holidays_and_check_ins_are_planned_again(app, db, world, staff_client):
+    family = make_family(db, world.school)
+    add_targets(staff_client, family.child.id, TARGETS[:1])
+    share_with_both(app, db, staff_client, family)
+    with app.app_context():
+        run_sweep()
+    db.expire_all()
+    before = {c.guardian_id: c.due_at for c in db.exec(select(CheckIn)).all()}
+    assert staff_client.post("/checkins/settings", data={"every_weeks": "1", "hour": "10", "enabled": "yes"}
+                             ).status_code == 302
+    db.expire_all()
+    after = {c.guardian_id: c.due_at for c in db.exec(select(CheckIn).where(CheckIn.status == "planned")).all()}
+    assert set(after) == set(before) and all(after[g] < before[g] for g in after)
+    assert all(c.status_note == "The school's check-in rhythm changed."
+               for c in db.exec(select(CheckIn).where(CheckIn.status == "cancelled")).all())
+    first_due = min(after.values()).astimezone(ZoneInfo("Europe/London")).date()
+    response = staff_client.post("/checkins/holidays", data={
+        "name": "Christmas holidays", "first_day": first_due.strftime("%d/%m/%Y"),
+        "last_day": (first_due + timedelta(days=3)).strftime("%d/%m/%Y")})
+    assert response.status_code == 302
+    db.expire_all()
+    moved = [c.due_at.astimezone(ZoneInfo("Europe/London")).date()
+             for c in db.exec(select(CheckIn).where(CheckIn.status == "planned")).all()]
+    assert moved and all(day > first_due + timedelta(days=3) for day in moved)
+    assert "Christmas holidays" in text_of(staff_client.get("/checkins/settings").get_data(as_text=True))
+
+
+def test_bad_settings_are_refused_plainly_and_change_nothing(app, db, world, staff_client):
+    for data, words in (({"every_weeks": "0", "hour": "16"}, "Choose every 1 to 12 weeks"),
+                        ({"every_weeks": "3", "hour": "25"}, "whole hour"),
+                        ({"every_weeks": "abc", "hour": "16"}, "Choose every 1 to 12 weeks")):
+        response = staff_client.post("/checkins/settings", data=data)
+        assert response.status_code == 400 and words in text_of(response.get_data(as_text=True))
+    for data, words in (({"name": "Half term", "first_day": "30/02/2027", "last_day": "01/03/2027"}, "not a date"),
+                        ({"name": "Half term", "first_day": "19/02/2027", "last_day": "15/02/2027"}, "on or after"),
+                        ({"name": "", "first_day": "15/02/2027", "last_day": "19/02/2027"}, "Name the holiday")):
+        response = staff_client.post("/checkins/holidays", data=data)
+        assert response.status_code == 400 and words in text_of(response.get_data(as_text=True))
+    assert db.exec(select(CheckInRhythm)).all() == [] and db.exec(select(SchoolHoliday)).all() == []
+    other = SchoolHoliday(school_id=world.other_school.id, name="Theirs", first_day=utcnow().date(),
+                          last_day=utcnow().date())
+    db.add(other)
+    db.commit()
+    assert staff_client.post(f"/checkins/holidays/{other.id}/delete").status_code == 404
+    assert db.get(SchoolHoliday, other.id) is not None

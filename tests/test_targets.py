@@ -300,3 +300,19 @@ def test_bad_settings_are_refused_plainly_and_change_nothing(app, db, world, sta
     db.commit()
     assert staff_client.post(f"/checkins/holidays/{other.id}/delete").status_code == 404
     assert db.get(SchoolHoliday, other.id) is not None
+
+
+def test_a_reply_naming_a_targets_number_shows_under_that_target(app, db, world, staff_client):
+    family = make_family(db, world.school)
+    add_targets(staff_client, family.child.id)
+    share_with_both(app, db, staff_client, family)
+    parent_says(app, MOTHER, "2 czytamy codziennie przed snem")
+    parent_says(app, MOTHER, "Dziękuję bardzo")  # names no target: stays in the inbox only
+    db.expire_all()
+    reply = db.exec(select(Message).where(Message.body == "2 czytamy codziennie przed snem")).one()
+    assert reply.kind == "text"  # an ordinary inbox message
+    html = staff_client.get(f"/children/{family.child.id}").get_data(as_text=True)
+    second = html[html.index(f'id="target{db.exec(select(Target).order_by(Target.id)).all()[1].id}"'):]
+    second = second[:second.index('class="target ')] if 'class="target ' in second else second
+    assert "2 czytamy codziennie przed snem" in second and "replied to the shared targets" in second
+    assert "Dziękuję bardzo" not in html

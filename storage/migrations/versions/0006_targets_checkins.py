@@ -1,5 +1,4 @@
-"""a child's targets (with history and what each carer was sent), check-ins planned and answered,
-the school's check-in rhythm and holidays, per-child pauses, and conversations flagged for a reply
+"""targets (with history and what each carer was sent), check-ins and answers, rhythm, holidays, flags
 
 Revision ID: 0006
 Revises: 0003

@@ -316,3 +316,25 @@ def test_a_reply_naming_a_targets_number_shows_under_that_target(app, db, world,
     second = second[:second.index('class="target ')] if 'class="target ' in second else second
     assert "2 czytamy codziennie przed snem" in second and "replied to the shared targets" in second
     assert "Dziękuję bardzo" not in html
+
+
+def test_pausing_a_childs_check_ins_on_their_page_cancels_what_is_planned(app, db, world, staff_client):
+    family = make_family(db, world.school)
+    add_targets(staff_client, family.child.id, TARGETS[:1])
+    share_with_both(app, db, staff_client, family)
+    with app.app_context():
+        run_sweep()
+    db.expire_all()
+    assert len(db.exec(select(CheckIn).where(CheckIn.status == "planned")).all()) == 2
+    assert staff_client.post(f"/children/{family.child.id}/checkins", data={"paused": "yes"}).status_code == 302
+    with app.app_context():
+        run_sweep()
+    db.expire_all()
+    assert db.exec(select(CheckIn).where(CheckIn.status == "planned")).all() == []
+    bad = staff_client.post(f"/children/{family.child.id}/checkins", data={"every_weeks": "52"})
+    assert bad.status_code == 400 and "every 1 to 12 weeks" in text_of(bad.get_data(as_text=True))
+    assert staff_client.post(f"/children/{family.child.id}/checkins", data={"every_weeks": "1"}).status_code == 302
+    db.expire_all()
+    due = [c.due_at for c in db.exec(select(CheckIn).where(CheckIn.status == "planned")).all()]
+    assert len(due) == 2 and all(d - utcnow() <= timedelta(days=10) for d in due)
+    assert "child:" in db.exec(select(AuditEvent).where(AuditEvent.action == "child.checkins")).first().target

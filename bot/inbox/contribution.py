@@ -22,7 +22,8 @@ RUN_STATUS_WORDS = {
     "active": "in progress", "paused": "paused (staff have taken over)", "completed": "completed",
     "expired": "expired (no answer in time)", "cancelled": "cancelled",
 }
-FLOW_TITLES = {"pre_review": "views before the review", "review_reminder": "review reminder"}
+FLOW_TITLES = {"pre_review": "views before the review", "review_reminder": "review reminder",
+               "checkin": "check-in about targets"}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from storage.db import session_scope
 from storage.models import CheckIn, CheckInAnswer, School, utcnow
 from tests.support.inbox import world  # noqa: F401  (fixture)
 from tests.support.services import AUTH_TOKEN, post_signed, run_jobs
-from tests.support.targets import MOTHER, TARGETS, add_targets, make_family
+from tests.support.targets import MOTHER, TARGETS, make_family
 from tests.test_browser import browser, live, open_page, shots, sign_in  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser

@@ -316,6 +316,7 @@ def test_a_reply_naming_a_targets_number_shows_under_that_target(app, db, world,
     second = second[:second.index('class="target ')] if 'class="target ' in second else second
     assert "2 czytamy codziennie przed snem" in second and "replied to the shared targets" in second
     assert "Dziękuję bardzo" not in html
+    assert "Active targets with no family view yet 2" in text_of(staff_client.get("/children").get_data(as_text=True))
 
 
 def test_pausing_a_childs_check_ins_on_their_page_cancels_what_is_planned(app, db, world, staff_client):

@@ -54,29 +54,35 @@ def shared_pairs(session: Session, school_id: int) -> list[tuple[int, int]]:
 
 
 def plan_school(session: Session, school: School, now: datetime) -> int:
-    """Plan the next check-in for every carer and child that has none planned; how many were planned."""
+    """Plan the next check-in for every carer and child that has none planned; how many were planned.
+
+    Runs every minute for every school with shared targets, so what is already planned, paused or
+    opted out is found in one query each; only the pairs that need a new row cost more.
+    """
     rhythm = rhythm_for(session, school.id)
     if not rhythm.enabled:
         return 0
-    holidays = [Holiday(h.first_day, h.last_day) for h in holidays_for(session, school.id)]
+    pairs = shared_pairs(session, school.id)
+    already = set(session.exec(select(CheckIn.guardian_id, CheckIn.child_id).where(
+        CheckIn.school_id == school.id, CheckIn.status == "planned")).all())
+    settings = {row.child_id: row for row in session.exec(
+        select(ChildCheckInSetting).where(ChildCheckInSetting.school_id == school.id)).all()}
+    opted_out = set(session.exec(select(Guardian.id).where(Guardian.school_id == school.id,
+                                                           Guardian.opted_out.is_(True))).all())
+    holidays = None
     planned = 0
-    for guardian_id, child_id in shared_pairs(session, school.id):
-        setting = child_setting(session, child_id)
-        if (setting and setting.paused) or session.get(Guardian, guardian_id).opted_out:
+    for guardian_id, child_id in pairs:
+        setting = settings.get(child_id)
+        if (guardian_id, child_id) in already or guardian_id in opted_out or (setting and setting.paused):
             continue
-        if _has_planned(session, guardian_id, child_id):
-            continue
+        if holidays is None:
+            holidays = [Holiday(h.first_day, h.last_day) for h in holidays_for(session, school.id)]
         every = setting.every_weeks if setting and setting.every_weeks else rhythm.every_weeks
         due = next_checkin_at(_last_contact(session, guardian_id, child_id), every, rhythm.hour, holidays,
                               school.timezone, now)
         session.add(CheckIn(school_id=school.id, child_id=child_id, guardian_id=guardian_id, due_at=due))
         planned += 1
     return planned
-
-
-def _has_planned(session: Session, guardian_id: int, child_id: int) -> bool:
-    return session.exec(select(CheckIn.id).where(CheckIn.guardian_id == guardian_id, CheckIn.child_id == child_id,
-                                                 CheckIn.status == "planned")).first() is not None
 
 
 def _last_contact(session: Session, guardian_id: int, child_id: int) -> datetime:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from bot.targets.family_view import share_replies
 from storage.models import CheckIn, CheckInAnswer, Child, Guardian, Message, Target
 
 WINDOW = timedelta(weeks=6)
@@ -74,8 +75,11 @@ def _rates(session: Session, school_id: int) -> list[ResponseRate]:
 
 
 def _unheard(session: Session, school_id: int) -> list[tuple[Target, str]]:
-    heard = select(CheckInAnswer.target_id).where(CheckInAnswer.school_id == school_id,
-                                                  CheckInAnswer.target_id.is_not(None))
-    return list(session.exec(select(Target, Child.name).join(Child, Child.id == Target.child_id)
-                             .where(Target.school_id == school_id, Target.status == "active",
-                                    Target.id.not_in(heard)).order_by(Child.name, Target.id)).all())
+    answered = select(CheckInAnswer.target_id).where(CheckInAnswer.school_id == school_id,
+                                                     CheckInAnswer.target_id.is_not(None))
+    rows = session.exec(select(Target, Child.name).join(Child, Child.id == Target.child_id)
+                        .where(Target.school_id == school_id, Target.status == "active",
+                               Target.id.not_in(answered)).order_by(Child.name, Target.id)).all()
+    # A reply to a share that names the target ("2 we read every night") is the family's view too.
+    replied = {target_id for target_id, _ in share_replies(session, [target.id for target, _ in rows])}
+    return [(target, name) for target, name in rows if target.id not in replied]

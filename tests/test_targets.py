@@ -101,6 +101,9 @@ def test_a_sendco_shares_three_targets_and_three_weeks_later_hears_back_in_polis
     question = db.exec(select(Message).where(Message.guardian_id == family.mother.id)
                        .order_by(Message.id.desc())).first()
     assert question.translation.startswith("Jak idzie w domu z tym celem: Kuba will ask an adult for help")
+    asked_pablo = db.exec(select(Message).where(Message.guardian_id == family.father.id)
+                          .order_by(Message.id.desc())).first()
+    assert asked_pablo.translation.startswith("¿Cómo va en casa este objetivo: [Traducción automática] Kuba ")
     parent_says(app, MOTHER, "Lepiej, sam pokazuje kartę")
     parent_says(app, MOTHER, "3")
     parent_says(app, MOTHER, "Zakłada sam, ale zamek jeszcze sprawia kłopot")
@@ -305,7 +308,16 @@ def test_bad_settings_are_refused_plainly_and_change_nothing(app, db, world, sta
 def test_a_reply_naming_a_targets_number_shows_under_that_target(app, db, world, staff_client):
     family = make_family(db, world.school)
     add_targets(staff_client, family.child.id)
+    assert text_of(staff_client.get(f"/children/{family.child.id}/share").get_data(as_text=True)).count(
+        "Not shared with this carer yet.") == 2
     share_with_both(app, db, staff_client, family)
+    assert text_of(staff_client.get(f"/children/{family.child.id}/share").get_data(as_text=True)).count(
+        "This carer has every target as it reads now.") == 2
+    target = db.exec(select(Target).order_by(Target.id.desc())).first()
+    staff_client.post(f"/children/{family.child.id}/targets/{target.id}", data={
+        "text": target.text + " and hang it up", "starts_on": "09/11/2026", "status": "active"})
+    assert text_of(staff_client.get(f"/children/{family.child.id}/share").get_data(as_text=True)).count(
+        "New or changed since this carer was last sent them: target 3.") == 2
     parent_says(app, MOTHER, "2 czytamy codziennie przed snem")
     parent_says(app, MOTHER, "Dziękuję bardzo")  # names no target: stays in the inbox only
     db.expire_all()

@@ -17,7 +17,7 @@ from bot.targets import checkins, records
 from bot.targets.family_view import carers_of, family_view, open_answers
 from bot.targets.measures import school_measures
 from bot.targets.rhythm import MAX_EVERY_WEEKS, MIN_EVERY_WEEKS
-from bot.targets.sharing import draft_share, send_share, shares_by_carer
+from bot.targets.sharing import draft_share, not_yet_shared, send_share, shares_by_carer
 from bot.translation import TranslationFailed
 from storage.db import session_scope
 from storage.models import CheckIn, Child, ChildCheckInSetting, Review, utcnow
@@ -139,6 +139,7 @@ def _share_page(db, kid: Child, *, error: str | None = None, status: int = 200):
             problems[carer.id] = ENGINE_DOWN
     page = render_template("inbox/child_share.html", child=kid, targets=targets, carers=carers, drafts=drafts,
                            problems=problems, shared=shares_by_carer(db, [c.id for c in carers], targets),
+                           unshared={c.id: not_yet_shared(db, c.id, targets) for c in carers},
                            error=error, school=g.school)
     return page, status
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from bot.conversation import flow_runs
+from bot.language.i18n import render_template
 from bot.targets.rhythm import DEFAULT_EVERY_WEEKS, DEFAULT_HOUR, Holiday, next_checkin_at
 from bot.targets.sharing import latest_shares
 from bot.tasks import defer
@@ -21,6 +22,7 @@ from storage.models import (CheckIn, CheckInRhythm, Child, ChildCheckInSetting, 
                             SchoolHoliday, Target, TargetShare)
 
 CHECKIN_FLOW = "checkin"
+HUMAN_ENGINES = (None, "human", "none")  # none: no engine could translate, the staff's own English went
 MAX_TARGETS = 6  # slots in flows/checkin.yaml
 CHECKIN_BATCH = 100
 BUSY_RETRY = timedelta(days=1)
@@ -161,7 +163,16 @@ def _asked_about(session: Session, guardian_id: int, child_id: int) -> list[tupl
     active = session.exec(select(Target).where(Target.child_id == child_id, Target.status == "active")
                           .order_by(Target.starts_on, Target.id)).all()
     shares = latest_shares(session, guardian_id, [target.id for target in active])
-    return [(target.id, shares[target.id].text) for target in active if target.id in shares][:MAX_TARGETS]
+    return [(target.id, _labelled(shares[target.id])) for target in active if target.id in shares][:MAX_TARGETS]
+
+
+def _labelled(share: TargetShare) -> str:
+    """The target as the carer was sent it; a machine translation says so wherever it is quoted."""
+    if share.engine in HUMAN_ENGINES:
+        return share.text
+    label = render_template("machine_translation.label", share.language) or render_template(
+        "machine_translation.label", "en")
+    return f"{label} {share.text}"
 
 
 def sweep_checkins(session: Session, now: datetime) -> dict[str, int]:

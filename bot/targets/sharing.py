@@ -191,3 +191,10 @@ def shares_by_carer(session: Session, guardian_ids: list[int], targets: list[Tar
                                TargetShare.target_id.in_([t.id for t in targets]))
                         .group_by(TargetShare.guardian_id)).all()
     return dict(rows)
+
+
+def not_yet_shared(session: Session, guardian_id: int, targets: list[Target]) -> list[int]:
+    """Numbers (1 = the first active target) of targets this carer has not been sent as they now read."""
+    shares = latest_shares(session, guardian_id, [target.id for target in targets])
+    return [number for number, target in enumerate(targets, start=1)
+            if target.id not in shares or shares[target.id].revision < target.revision]

@@ -185,6 +185,12 @@ def test_a_question_in_the_middle_of_a_check_in_goes_to_staff_as_needing_a_reply
     assert asked.kind == "text" and "nauczycielką" in asked.body  # an ordinary inbox message, not an answer
     assert outbound_keys(db, family.mother.id)[-2:] == ["flow.not_an_answer", "checkin.target.ask"]
     assert db.exec(select(CheckInAnswer)).all() == []
+    thread = text_of(staff_client.get(f"/conversations/{asked.conversation_id}").get_data(as_text=True))
+    assert "check-in about targets (question 1 of 3)" in thread  # two targets, then "anything else?"
+    parent_says(app, MOTHER, "On pyta siostrę zamiast nas")  # her own words: an answer
+    thread = text_of(staff_client.get(f"/conversations/{asked.conversation_id}").get_data(as_text=True))
+    assert "check-in about targets (question 2 of 3)" in thread
+    assert thread.count("On pyta siostrę zamiast nas") == 1  # shown once, as her message
 
 
 def test_editing_a_target_keeps_its_history_and_audits_every_change(app, db, world, staff_client):

@@ -11,6 +11,7 @@ from bot.messaging.recovery import recover_send as _recover_send
 from bot.messaging.staff_translation import translate_for_staff
 from bot.reviews.schedule import send_reminders
 from bot.sweep import run_sweep
+from bot.targets.checkins import send_checkins
 from storage.db import session_scope
 from storage.models import utcnow
 
@@ -39,6 +40,12 @@ def send_reminder_batch(reminder_ids: list[int]) -> int:
     """Send a batch of due reminders (the sweep splits them so every worker can take a share)."""
     with session_scope() as session:
         return len(send_reminders(session, reminder_ids, utcnow()))
+
+
+def send_checkin_batch(checkin_ids: list[int]) -> int:
+    """Start a batch of due check-ins (each at most once, whichever worker gets it)."""
+    with session_scope() as session:
+        return len(send_checkins(session, checkin_ids, utcnow()))
 
 
 def sweep() -> dict[str, int] | None:

@@ -1,6 +1,6 @@
 """The sweep: every minute, whatever the database says is pending goes back to the worker.
 
-One small function per area (messaging, reviews, flows), each in its own transaction so one
+One small function per area (messaging, reviews, flows, check-ins), each in its own transaction so one
 area's failure does not hold back the others. However many workers run, one sweep runs at a
 time (a lease in Redis), and work already waiting in the queue is not queued again.
 """
@@ -11,6 +11,7 @@ import logging
 from bot.conversation.flow_runs import sweep_flows
 from bot.messaging.sweep import sweep_messaging
 from bot.reviews.sweep import sweep_reviews
+from bot.targets.checkins import sweep_checkins
 from bot.tasks import get_redis
 from bot.tasks.ticker import exclusive
 from storage.db import session_scope
@@ -18,7 +19,7 @@ from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
-AREAS = (sweep_messaging, sweep_reviews, sweep_flows)
+AREAS = (sweep_messaging, sweep_reviews, sweep_flows, sweep_checkins)
 
 
 def run_sweep() -> dict[str, int] | None:

@@ -112,6 +112,9 @@ class _Turn:
                 self.state.update(status="completed", phase=DONE, current=None)
                 return
             step = self.flow.steps[step_id]
+            if step.item and not str(self.state["values"].get(step.item) or "").strip():
+                step_id = step.next  # no such item this time (a child with two targets, not six)
+                continue
             if step.type == SAY:
                 self.send(step.prompt)
                 step_id = step.next
@@ -168,8 +171,11 @@ class _Turn:
             value = (event.text or "").strip() or (event.digits or "").strip() or None
         else:
             value = match_option(event.text, event.digits, step.options, self.words)
-            if value is None and not event.digits and is_message_to_school(event.text, free_text_step=False):
+            if value is None and not event.digits and is_message_to_school(event.text,
+                                                                           free_text_step=step.own_words):
                 return self.to_school()
+            if value is None and step.own_words and not event.digits and _has_words(event.text):
+                value = event.text.strip()  # their own words: kept as written, the host sees no option id
         if value is not None:
             self.record(step.id, value, "answered", event)
             return self.enter(step.next_after(value))
@@ -286,4 +292,12 @@ class _Turn:
                       summary=render_summary(part, self.words, values), readback=part)
 
     def send(self, key: str, **values) -> None:
+        step = self.flow.steps.get(self.state.get("current") or "")
+        if step is not None and step.item:
+            values = {"item": self.state["values"].get(step.item, ""), **values}
         self.outputs.append(Output(key, {**self.state["values"], **values}))
+
+
+def _has_words(text: str | None) -> bool:
+    """Whether a reply has letters in it (words), not just a number out of range or punctuation."""
+    return any(character.isalpha() for character in text or "")

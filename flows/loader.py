@@ -100,6 +100,8 @@ def template_keys(flow: Flow) -> dict[str, set[str]]:
     for step in flow.steps.values():
         named = [step.prompt, step.hint, step.label, *(choice.label for choice in step.choices)]
         keys.update({key: set() for key in named if key})
+        if step.item:  # the step's own messages carry its item as {item}
+            keys.update({key: {"item"} for key in (step.prompt, step.hint) if key})
         if step.type == READBACK:
             keys[step.prompt] = {"summary"}
             keys.update({key: {"count"} for key in (step.confirm, step.change) if key})
@@ -170,6 +172,10 @@ def _step_errors(flow: Flow, step: Step) -> list[str]:
         errors.append("a read-back step needs 'confirm' and 'change' template keys")
     if step.type != READBACK and (step.confirm or step.change):
         errors.append("only a read-back step has 'confirm' and 'change'")
+    if step.item is not None and (not isinstance(step.item, str) or step.item not in flow.values):
+        errors.append(f"item {step.item!r} must be one of the flow's declared values")
+    if step.own_words and step.type != CHOICE:
+        errors.append("only a choice step takes an answer in the parent's own words")
     return errors
 
 

@@ -15,7 +15,7 @@ YES_NO_VALUES = ("yes", "no")
 SCALE_VALUES = ("1", "2", "3", "4", "5")
 MAX_CHOICES = 9  # one keypad digit each
 STEP_FIELDS = {"id", "type", "prompt", "next", "hint", "label", "choices", "branch", "confirm", "change",
-               "max_chars"}
+               "max_chars", "item", "own_words"}
 FLOW_FIELDS = {"id", "version", "description", "values", "start", "steps"}
 
 
@@ -46,6 +46,10 @@ class Step:
     confirm: str | None = None  # read-back only: "Is this right?"
     change: str | None = None  # read-back only: "Which number would you like to change?"
     max_chars: int = 300  # read-back only: longest summary part in one output
+    # A step about one of the host's items (a child's target): passed over when that value is
+    # empty, and its messages get the value as {item}. One step per slot keeps the flow plain data.
+    item: str | None = None
+    own_words: bool = False  # choice only: a reply in the parent's own words is an answer too
 
     @property
     def options(self) -> tuple[str, ...]:
@@ -133,4 +137,5 @@ def _parse_step(raw: object, where: str) -> Step:
                 hint=raw.get("hint"), label=raw.get("label"),
                 choices=tuple(Choice(c["id"], c["label"]) for c in choices), branch=dict(branch),
                 confirm=raw.get("confirm"), change=raw.get("change"),
-                max_chars=int(raw.get("max_chars") or 300))
+                max_chars=int(raw.get("max_chars") or 300), item=raw.get("item"),
+                own_words=raw.get("own_words") is True)

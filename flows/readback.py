@@ -33,6 +33,9 @@ def answered_path(flow: Flow, answers: dict, until: str = END) -> list[str]:
             step_id = step.next
             continue
         record = answers.get(step_id)
+        if record is None and step.item:
+            step_id = step.next  # an item step without an answer was passed over (no such item)
+            continue
         if record is None:
             break  # the parent has not got this far
         path.append(step_id)

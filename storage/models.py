@@ -5,7 +5,7 @@ for display. Phone numbers are E.164 strings ("+447700900123").
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Optional
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
@@ -230,3 +230,130 @@ class AuditEvent(SQLModel, table=True):
     action: str
     target: Optional[str] = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Target(SQLModel, table=True):
+    """One of a child's current targets (an outcome of the SEN support plan or EHCP), in English."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    help_at_home: Optional[str] = Field(default=None, sa_column=Column(Text))
+    starts_on: date
+    status: str = "active"  # active | achieved | changed
+    # The school's own notes on how it is going in school (shown beside the family's view).
+    school_notes: Optional[str] = Field(default=None, sa_column=Column(Text))
+    revision: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TargetRevision(SQLModel, table=True):
+    """A target as it stood after each change: the history is never rewritten."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    target_id: int = Field(foreign_key="target.id", index=True)
+    revision: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    help_at_home: Optional[str] = Field(default=None, sa_column=Column(Text))
+    starts_on: date
+    status: str
+    school_notes: Optional[str] = Field(default=None, sa_column=Column(Text))
+    staff_user_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TargetShare(SQLModel, table=True):
+    """A target as one carer received it: the text staff approved, in the carer's language."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    target_id: int = Field(foreign_key="target.id", index=True)
+    guardian_id: int = Field(foreign_key="guardian.id", index=True)
+    revision: int
+    number: int  # its number in the message ("1." ...), so a reply "1 ..." names it
+    language: str
+    text: str = Field(sa_column=Column(Text, nullable=False))  # the target in the carer's language
+    engine: Optional[str] = None  # human | none | argos | apertium | libretranslate
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    staff_user_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class CheckIn(SQLModel, table=True):
+    """One planned (then sent) check-in with one carer about one child. The database is the schedule."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    guardian_id: int = Field(foreign_key="guardian.id", index=True)
+    due_at: datetime = Field(index=True)
+    status: str = Field(default="planned", index=True)  # planned | sent | skipped | cancelled
+    status_note: Optional[str] = None
+    # The targets asked about, in question order (step target_1 is target_ids[0]).
+    target_ids: Optional[list] = Field(default=None, sa_column=Column(JSON))
+    flow_run_id: Optional[int] = Field(default=None, foreign_key="flowrun.id", index=True)
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    sent_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CheckInAnswer(SQLModel, table=True):
+    """What a family said about one target on one day: the trend (1-3) and/or their own words."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    target_id: Optional[int] = Field(default=None, foreign_key="target.id", index=True)  # None: "anything else"
+    child_id: int = Field(foreign_key="child.id", index=True)
+    guardian_id: int = Field(foreign_key="guardian.id", index=True)
+    check_in_id: Optional[int] = Field(default=None, foreign_key="checkin.id", index=True)
+    # The parent's message: its body is the original, its translation the English.
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    trend: Optional[int] = None  # 1 better | 2 about the same | 3 harder; None for words only
+    answered_on: date
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class CheckInRhythm(SQLModel, table=True):
+    """A school's check-in rhythm: every N weeks in term time, at a local hour."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", unique=True)
+    every_weeks: int = 3
+    hour: int = 16  # after pick-up, while staff are still in school
+    enabled: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SchoolHoliday(SQLModel, table=True):
+    """A school holiday (first and last day, inclusive): no check-ins are sent in it."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    name: str
+    first_day: date
+    last_day: date
+
+
+class ChildCheckInSetting(SQLModel, table=True):
+    """One child's exception to the school's rhythm: paused, or more frequent."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    child_id: int = Field(foreign_key="child.id", unique=True)
+    paused: bool = False
+    every_weeks: Optional[int] = None  # None: the school's rhythm
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ConversationFlag(SQLModel, table=True):
+    """A conversation that needs a reply from staff, and why (cleared when staff reply)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    reason: str
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    cleared_at: Optional[datetime] = Field(default=None, index=True)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 from sqlmodel import Session, select
 
+from bot.conversation import checkin_answers
 from bot.guardians import lock_guardian
 from bot.language.i18n import base_language
 from bot.messaging.outbound import parent_language, queue_catalogue_message
@@ -146,6 +147,8 @@ def _apply(session: Session, run: FlowRun, guardian: Guardian, school: School, e
         session.add(FlowAnswer(flow_run_id=run.id, review_id=run.review_id, guardian_id=guardian.id,
                                step_id=learned.step_id, value=learned.value, status=learned.status,
                                message_id=inbound.id if inbound is not None and learned.source != "flow" else None))
+    if run.flow_id == checkin_answers.CHECKIN_FLOW:
+        checkin_answers.record(session, run, outcome, inbound)
     if inbound is not None and not outcome.not_an_answer:
         inbound.kind = "flow_answer"  # part of the questions (even a re-asked one), not a note to staff
     if outcome.status in ("completed", "expired"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.conversation import flow_runs
+from bot.conversation import checkin_answers, flow_runs
 from bot.messaging.outbound import parent_language, queue_message, render_staff_reply
 from bot.messaging.rendering import Rendering
 from storage.models import Conversation, Guardian, Message, School
@@ -22,6 +22,7 @@ def queue_staff_reply(session: Session, guardian: Guardian, conversation: Conver
     """
     rendering = rendering or render_staff_reply(english, guardian, school)
     flow_runs.pause_for_staff(session, guardian.id)
+    checkin_answers.clear_flags(session, conversation.id)  # replying is what the flag asked for
     return queue_message(session, guardian, conversation, body=english, rendering=rendering, kind="staff_reply",
                          language=parent_language(guardian, school), staff_author_id=staff_author_id,
                          urgent=urgent, send_key=send_key)

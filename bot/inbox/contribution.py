@@ -22,7 +22,8 @@ RUN_STATUS_WORDS = {
     "active": "in progress", "paused": "paused (staff have taken over)", "completed": "completed",
     "expired": "expired (no answer in time)", "cancelled": "cancelled",
 }
-FLOW_TITLES = {"pre_review": "views before the review", "review_reminder": "review reminder"}
+FLOW_TITLES = {"pre_review": "views before the review", "review_reminder": "review reminder",
+               "checkin": "check-in about targets"}
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,20 @@ def position(flow: Flow, run: FlowRun) -> str:
     """Where a live run is: 'question 3', or 'checking the answers' at the read-back."""
     state = run.state or {}
     current = state.get("current")
-    numbered = [step.id for step in question_steps(flow)]
+    numbered = _asked_steps(flow, state.get("values", {}))
     if current in numbered:
         return f"question {numbered.index(current) + 1} of {len(numbered)}"
     if state.get("phase") in ("confirm", "which"):
         return "checking their answers"
     return "starting"
+
+
+def _asked_steps(flow: Flow, values: dict) -> list[str]:
+    # A flow with item steps (the check-in) asks every question whose item the host filled in.
+    if any(step.item for step in flow.steps.values()):
+        return [step.id for step in flow.steps.values()
+                if step.type in QUESTION_TYPES and (not step.item or values.get(step.item))]
+    return [step.id for step in question_steps(flow)]
 
 
 def english(key: str, values: dict) -> str:
@@ -172,6 +181,6 @@ def understood_answers(session: Session, messages: list[Message], flows: dict[st
             understood[answer.message_id] = "Not understood as an answer: the question was asked again"
         elif answer.status == "skipped":
             understood[answer.message_id] = "Skipped this question"
-        elif step.type in (CHOICE, YES_NO, SCALE):
+        elif step.type in (CHOICE, YES_NO, SCALE) and not (step.own_words and answer.value not in step.options):
             understood[answer.message_id] = choice_words(step, answer.value, (run.state or {}).get("values", {}))
     return understood

@@ -26,6 +26,7 @@ JOBS: dict[str, JobSpec] = {
     "deliver_message": JobSpec("bot.jobs.deliver_message", Retry(max=5, interval=[10, 30, 60, 300, 900])),
     "recover_send": JobSpec("bot.jobs.recover_send", Retry(max=5, interval=[30, 60, 300, 900, 3600])),
     "send_reminder_batch": JobSpec("bot.jobs.send_reminder_batch"),
+    "send_checkin_batch": JobSpec("bot.jobs.send_checkin_batch"),
     "sweep": JobSpec("bot.jobs.sweep"),
 }
 

@@ -65,12 +65,21 @@ def answer(session: Session, message: Message, guardian: Guardian, school: Schoo
     return outcome is not None and not outcome.not_an_answer, to_send
 
 
-def repeat_question(session: Session, guardian: Guardian, school: School) -> list[int]:
-    """Ask the current question of an active flow again (after HELP)."""
+def repeat_question(session: Session, guardian: Guardian, school: School, in_call: int | None = None) -> list[int]:
+    """Ask the current question of an active flow again (after HELP, or silence on a call)."""
     run = live_run(session, lock_guardian(session, guardian.id).id)
     if run is None or run.status != "active":
         return []
-    return _apply(session, run, guardian, school, Repeat(), inbound=None, urgent=True)[1]
+    return _apply(session, run, guardian, school, Repeat(), inbound=None, urgent=True, in_call=in_call)[1]
+
+
+def skip_question(session: Session, guardian: Guardian, school: School, in_call: int | None = None) -> list[int]:
+    """Skip the current question, as a parent who says "skip" would (silence on a call, asked twice)."""
+    run = live_run(session, lock_guardian(session, guardian.id).id)
+    if run is None or run.status != "active":
+        return []
+    skip_word = "skip"  # English answer words are understood from every parent (flows/matching.py)
+    return _apply(session, run, guardian, school, Answer(skip_word), inbound=None, urgent=True, in_call=in_call)[1]
 
 
 def resume_flow(session: Session, guardian: Guardian, school: School) -> list[int]:
@@ -121,8 +130,14 @@ def time_out_quiet_runs(session: Session, now: datetime) -> list[int]:
 
 
 def _apply(session: Session, run: FlowRun, guardian: Guardian, school: School, event: Event, *,
-           inbound: Message | None, urgent: bool, activity: bool = True) -> tuple[Outcome | None, list[int]]:
-    """Run the engine, store what it learned and queue what it says (the outcome, message ids)."""
+           inbound: Message | None, urgent: bool, activity: bool = True,
+           in_call: int | None = None) -> tuple[Outcome | None, list[int]]:
+    """Run the engine, store what it learned and queue what it says (the outcome, message ids).
+
+    An answer given on a phone call is answered in that call: what the flow says next is spoken there.
+    """
+    if inbound is not None and inbound.channel == "voice" and inbound.call_id is not None:
+        in_call = inbound.call_id
     flow = current_app.extensions["flows"][run.flow_id]
     try:
         outcome = advance(flow, run.state or None, event, run.language, words_for(run.language))
@@ -142,7 +157,8 @@ def _apply(session: Session, run: FlowRun, guardian: Guardian, school: School, e
         _finish(run, outcome.status)
     conversation = conversation_for(session, guardian)
     return outcome, [queue_catalogue_message(session, guardian, conversation, school, output.template_key,
-                                             output.values, language=run.language, urgent=urgent).id
+                                             output.values, language=run.language, urgent=urgent,
+                                             in_call=in_call).id
                      for output in outcome.outputs]
 
 

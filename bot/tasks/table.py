@@ -26,6 +26,8 @@ JOBS: dict[str, JobSpec] = {
     "deliver_message": JobSpec("bot.jobs.deliver_message", Retry(max=5, interval=[10, 30, 60, 300, 900])),
     "recover_send": JobSpec("bot.jobs.recover_send", Retry(max=5, interval=[30, 60, 300, 900, 3600])),
     "send_reminder_batch": JobSpec("bot.jobs.send_reminder_batch"),
+    # A planned phone call: rung once (the row is claimed first); provider hiccups retried.
+    "place_call": JobSpec("bot.jobs.place_call", Retry(max=3, interval=[30, 120, 600])),
     "sweep": JobSpec("bot.jobs.sweep"),
 }
 

@@ -1,0 +1,104 @@
+"""What a call says in a language: the provider's voice where it has one, else a staff recording.
+
+Catalogue keys under `voice.` (templates_i18n) are the call's fixed prompts. A language with no
+provider voice can only be called when staff have recorded every prompt the call needs; the
+recordings are served at a URL signed with SECRET_KEY and valid for an hour, so only the
+provider (which we hand the URL) can fetch them.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+
+from flask import current_app
+from sqlmodel import Session, select
+
+from bot.language.i18n import english_name, render_template
+from bot.messaging.channel import get_channel
+from bot.messaging.voice import Play, Say
+from storage.models import Message, VoicePrompt
+
+# The fixed prompts of an outbound call, in the order a call may use them.
+CALL_KEYS = ("voice.menu", "voice.record", "voice.recorded", "voice.callback", "voice.goodbye", "voice.voicemail")
+PROMPT_LIFETIME_SECONDS = 3600
+# Sentence ends in the scripts the catalogues use (Latin, Arabic, Bengali/Devanagari danda, CJK).
+_SENTENCE_END = re.compile(r"(?<=[.!?؟।。！？])\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """A long message as sentences, so it is read one at a time with a pause between."""
+    return [part.strip() for part in _SENTENCE_END.split(text or "") if part.strip()]
+
+
+def voice_url(path: str, **params) -> str:
+    """A URL of ours for the provider: absolute under PUBLIC_BASE_URL when set, else relative."""
+    query = "&".join(f"{key}={value}" for key, value in params.items() if value is not None)
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    return f"{base}{path}" + (f"?{query}" if query else "")
+
+
+def _signature(prompt_id: int, expires: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"voice-prompt:{prompt_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def signed_prompt_url(prompt_id: int, now: float | None = None) -> str:
+    """Where the provider fetches a recorded prompt (expires in an hour)."""
+    expires = int((now or time.time()) + PROMPT_LIFETIME_SECONDS)
+    return voice_url(f"/voice-media/prompts/{prompt_id}", e=expires, s=_signature(prompt_id, expires))
+
+
+def prompt_url_is_valid(prompt_id: int, expires: str, signature: str, now: float | None = None) -> bool:
+    """Whether a prompt URL was signed by us and has not expired."""
+    if not expires.isdigit() or int(expires) < (now or time.time()):
+        return False
+    return hmac.compare_digest(_signature(prompt_id, int(expires)), signature or "")
+
+
+def recorded(session: Session, school_id: int, key: str, language: str) -> VoicePrompt | None:
+    """Staff's recording of `key` in `language`, if any."""
+    return session.exec(select(VoicePrompt).where(VoicePrompt.school_id == school_id, VoicePrompt.key == key,
+                                                  VoicePrompt.language == language)).first()
+
+
+def prompt(session: Session, school_id: int, key: str, language: str, **values) -> Say | Play | None:
+    """A fixed prompt: a staff recording first (a school may prefer a human voice), else the voice."""
+    recording = recorded(session, school_id, key, language)
+    if recording is not None:
+        return Play(signed_prompt_url(recording.id))
+    text = render_template(key, language, **values)
+    if text is not None and get_channel().speaks(language):
+        return Say(text, language)
+    return None
+
+
+def message_prompts(session: Session, message: Message) -> list[Say | Play]:
+    """A message as the call says it: its recording (staff's, by catalogue key), else its sentences."""
+    if message.template_key:
+        recording = recorded(session, message.school_id, message.template_key, message.language)
+        if recording is not None:
+            return [Play(signed_prompt_url(recording.id))]
+    if get_channel().speaks(message.language):
+        return [Say(sentence, message.language) for sentence in sentences(message.translation or message.body)]
+    return []
+
+
+def missing_recordings(session: Session, school_id: int, language: str, messages: list[Message]) -> list[str]:
+    """What staff must record before this call can be made (empty when the provider has a voice)."""
+    if get_channel().speaks(language):
+        return []
+    missing = [key for key in CALL_KEYS if recorded(session, school_id, key, language) is None]
+    for message in messages:
+        if not message.template_key:
+            missing.append("this staff message (record it, or send it another way)")
+        elif recorded(session, school_id, message.template_key, language) is None:
+            missing.append(message.template_key)
+    return list(dict.fromkeys(missing))
+
+
+def no_voice_note(language: str, missing: list[str]) -> str:
+    """What staff read when a call cannot be made: the language, what to do, what is missing."""
+    return (f"No voice for {english_name(language)}: record the prompts or arrange an interpreter. "
+            f"Missing recordings: {', '.join(missing)}.")

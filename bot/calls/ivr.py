@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot.calls.placing import call_messages
 from bot.calls.prompts import message_prompts, prompt, voice_url
-from bot.calls.status import find_call
+from bot.calls.status import classify_answered_by, find_call
 from bot.conversation import flow_runs
 from bot.conversation.turn import process_guardian
 from bot.messaging.channel import get_channel
@@ -35,15 +35,6 @@ FLOW_RECORDING_NOTE = "Answered by voice recording: play the recording."
 def step_url(call: Call, step: str, tries: int = 0) -> str:
     """Where the provider posts the next step of this call."""
     return voice_url("/twilio/voice/step", c=call.id, s=step, t=tries)
-
-
-def classify_answered_by(raw: str | None) -> str | None:
-    """The provider's AnsweredBy as human / machine / None (not known)."""
-    if not raw:
-        return None
-    if raw == "human":
-        return "human"
-    return MACHINE if raw.startswith("machine") or raw == "fax" else None
 
 
 class _Step:
@@ -84,7 +75,8 @@ class _Step:
     def carry_on(self, said: list, after_flow: bool = False) -> list:
         """After speaking: the running flow's question, else the menu (or goodbye once a flow ends)."""
         run = flow_runs.live_run(self.session, self.guardian.id)
-        if run is not None and run.status == "active":
+        # A reminder's one-tap question is a text convenience: on a call the menu is offered instead.
+        if run is not None and run.status == "active" and run.flow_id not in flow_runs.INTERRUPTIBLE_FLOWS:
             return self.ask_flow(run, said)
         if after_flow:
             return said + self.goodbye()
@@ -199,7 +191,8 @@ def _flow_answer(call_id: int | None, tries: int, event: VoiceEvent) -> list:
             flow_runs.skip_question(session, step.guardian, step.school, in_call=call.id)
     if answer:
         process_guardian(guardian_id)  # inline: the next question must be in this answer's TwiML
-    return _continue_flow(call_id, event, tries if not answer else 0)
+    # After an answer or a skip the next question starts afresh; a re-ask keeps counting.
+    return _continue_flow(call_id, event, tries if not answer and tries <= MAX_TRIES else 0)
 
 
 def _continue_flow(call_id: int | None, event: VoiceEvent, tries: int) -> list:

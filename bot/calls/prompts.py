@@ -23,6 +23,9 @@ from storage.models import Message, VoicePrompt
 # The fixed prompts of an outbound call, in the order a call may use them.
 CALL_KEYS = ("voice.menu", "voice.record", "voice.recorded", "voice.callback", "voice.goodbye", "voice.voicemail")
 PROMPT_LIFETIME_SECONDS = 3600
+# Messages whose text tells the parent to reply by text: on a call the plain version is said
+# (the call's own menu follows it).
+SPOKEN_INSTEAD = {"review.reminder": "review.reminder.info"}
 # Sentence ends in the scripts the catalogues use (Latin, Arabic, Bengali/Devanagari danda, CJK).
 _SENTENCE_END = re.compile(r"(?<=[.!?؟।。！？])\s+")
 
@@ -81,7 +84,11 @@ def message_prompts(session: Session, message: Message) -> list[Say | Play]:
         if recording is not None:
             return [Play(signed_prompt_url(recording.id))]
     if get_channel().speaks(message.language):
-        return [Say(sentence, message.language) for sentence in sentences(message.translation or message.body)]
+        text = message.translation or message.body
+        if message.template_key in SPOKEN_INSTEAD:
+            text = render_template(SPOKEN_INSTEAD[message.template_key], message.language,
+                                   **(message.template_values or {})) or text
+        return [Say(sentence, message.language) for sentence in sentences(text)]
     return []
 
 

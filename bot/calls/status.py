@@ -19,6 +19,15 @@ MISSED = {"busy": "The line was busy.", "no-answer": "Nobody answered the phone.
 VOICEMAIL_NOTE = "An answering machine took the call (a short message asked them to call the school)."
 
 
+def classify_answered_by(raw: str | None) -> str | None:
+    """The provider's AnsweredBy as human / machine / None (not known)."""
+    if not raw:
+        return None
+    if raw == "human":
+        return "human"
+    return "machine" if raw.startswith("machine") or raw == "fax" else None
+
+
 def find_call(session: Session, call_id: int | None, call_sid: str | None) -> Call | None:
     """The call a report is about: by our id (from the callback URL), else by the provider's sid."""
     call = session.get(Call, call_id) if call_id else None
@@ -34,8 +43,7 @@ def apply_call_status(session: Session, call_id: int | None, event: VoiceEvent) 
         return None
     if call.provider_sid is None and event.call_sid:
         call.provider_sid = event.call_sid  # placed before a crash: known now, never placed again
-    if event.answered_by:
-        call.answered_by = event.answered_by
+    call.answered_by = classify_answered_by(event.answered_by) or call.answered_by
     status = event.status or ""
     if call.status in FINAL or call.status in ("cannot_call", "blocked", "planned"):
         return call  # settled already (a late or repeated report)

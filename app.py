@@ -58,9 +58,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(voice_webhooks.media)
     app.register_blueprint(inbox.bp)
     if app.config["CHANNEL"] == "simulator":
-        from bot.inbox import simulator
+        from bot.inbox import simulator, simulator_calls
 
         app.register_blueprint(simulator.bp)
+        app.register_blueprint(simulator_calls.bp)
 
     from bot.cli import register_commands
 

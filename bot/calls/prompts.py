@@ -22,6 +22,10 @@ from storage.models import Message, VoicePrompt
 
 # The fixed prompts of an outbound call, in the order a call may use them.
 CALL_KEYS = ("voice.menu", "voice.record", "voice.recorded", "voice.callback", "voice.goodbye", "voice.voicemail")
+# Everything a school may record per language: the call's prompts, calls to the school, and the
+# catalogue messages calls carry most (review reminders and changes).
+RECORDABLE_KEYS = CALL_KEYS + ("voice.greeting", "voice.inbound_menu", "voice.language_choice", "voice.no_message",
+                               "review.reminder.info", "review.moved", "review.cancelled")
 PROMPT_LIFETIME_SECONDS = 3600
 # Messages whose text tells the parent to reply by text: on a call the plain version is said
 # (the call's own menu follows it).
@@ -77,10 +81,15 @@ def prompt(session: Session, school_id: int, key: str, language: str, **values) 
     return None
 
 
+def spoken_key(template_key: str) -> str:
+    """The catalogue key a call says (and staff record) for a message's key."""
+    return SPOKEN_INSTEAD.get(template_key, template_key)
+
+
 def message_prompts(session: Session, message: Message) -> list[Say | Play]:
     """A message as the call says it: its recording (staff's, by catalogue key), else its sentences."""
     if message.template_key:
-        recording = recorded(session, message.school_id, message.template_key, message.language)
+        recording = recorded(session, message.school_id, spoken_key(message.template_key), message.language)
         if recording is not None:
             return [Play(signed_prompt_url(recording.id))]
     if get_channel().speaks(message.language):
@@ -100,8 +109,8 @@ def missing_recordings(session: Session, school_id: int, language: str, messages
     for message in messages:
         if not message.template_key:
             missing.append("this staff message (record it, or send it another way)")
-        elif recorded(session, school_id, message.template_key, language) is None:
-            missing.append(message.template_key)
+        elif recorded(session, school_id, spoken_key(message.template_key), language) is None:
+            missing.append(spoken_key(message.template_key))
     return list(dict.fromkeys(missing))
 
 

@@ -101,5 +101,6 @@ def render_thread(session: Session, conversation: Conversation, guardian: Guardi
         reply_language=parent_language(guardian, g.school), reply_channel=reply_channel(guardian),
         flow=flow_banner(session, guardian.id, current_app.extensions["flows"]), held=quiet_holds(messages, g.school),
         understood=understood_answers(session, messages, current_app.extensions["flows"]),
+        recordings=queries.recordings_for(session, g.school.id, [m.id for m in messages if m.direction == "inbound"]),
     )
     return page, status

@@ -1,0 +1,121 @@
+"""Staff pages for phone calls: recordings played through the app, and prompts recorded per language.
+
+A parent's recording is fetched from the provider with the account's credentials and streamed
+to the signed-in member of staff (never a provider link in the page); a simulated recording is
+stored with the call. Languages no provider voice can speak need staff recordings of the call's
+prompts: the prompts page lists what is missing and takes an audio file for each.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlmodel import select
+
+from bot.calls.prompts import RECORDABLE_KEYS, recorded
+from bot.inbox import audit, bp
+from bot.inbox.auth import login_required
+from bot.language.i18n import catalog_languages, render_template as catalogue_text
+from bot.messaging.channel import ChannelError, get_channel
+from storage.db import session_scope
+from storage.models import Guardian, VoicePrompt, VoiceRecording
+
+log = logging.getLogger(__name__)
+MAX_PROMPT_BYTES = 5 * 1024 * 1024
+AUDIO_TYPES = {"audio/wav", "audio/x-wav", "audio/wave", "audio/mpeg", "audio/mp3", "audio/ogg", "audio/webm"}
+UPLOAD_PROMPT = "upload_voice_prompt"
+
+
+@bp.get("/recordings/<int:recording_id>")
+@login_required
+def recording_audio(recording_id: int):
+    """A parent's recording, played in the inbox (another school's: 404)."""
+    with session_scope() as db:
+        recording = db.get(VoiceRecording, recording_id)
+        if recording is None or recording.school_id != g.school.id:
+            abort(404)
+        audio, content_type, url = recording.audio, recording.content_type, recording.url
+    if audio is None:
+        if not url:
+            abort(404)
+        try:
+            audio, content_type = get_channel().fetch_recording(url)
+        except ChannelError as error:
+            log.warning("recording %s could not be fetched: %s", recording_id, type(error).__name__)
+            return Response("The recording could not be fetched from the phone provider just now. "
+                            "Try again in a minute.\n", status=502, mimetype="text/plain")
+    return Response(audio, mimetype=content_type or "audio/mpeg", headers={"Cache-Control": "private, no-store"})
+
+
+def languages_needing_recordings(db) -> list[str]:
+    """Languages the provider cannot speak: the school's families' first, then the rest of the catalogue."""
+    channel = get_channel()
+    families = db.exec(select(Guardian.preferred_language).where(Guardian.school_id == g.school.id,
+                                                                 Guardian.preferred_language != None)  # noqa: E711
+                       ).all()
+    ordered = list(dict.fromkeys([*sorted(set(families)), *catalog_languages()]))
+    return [language for language in ordered if language and not channel.speaks(language)]
+
+
+@bp.get("/voice-prompts")
+@login_required
+def voice_prompts():
+    """What staff have recorded, and what is missing, for each language no voice can speak."""
+    with session_scope() as db:
+        rows = []
+        for language in languages_needing_recordings(db):
+            items = []
+            for key in RECORDABLE_KEYS:
+                found = recorded(db, g.school.id, key, language)
+                items.append({"key": key, "english": catalogue_text(key, "en", school=g.school.name, digit="1",
+                                                                     child="(child)", date="(date)", place="(place)"),
+                              "text": catalogue_text(key, language, school=g.school.name, digit="1", child="(child)",
+                                                     date="(date)", place="(place)"),
+                              "prompt_id": found.id if found else None})
+            rows.append({"language": language, "items": items,
+                         "missing": sum(1 for item in items if item["prompt_id"] is None)})
+    return render_template("inbox/voice_prompts.html", rows=rows, school=g.school)
+
+
+@bp.get("/voice-prompts/<int:prompt_id>/audio")
+@login_required
+def voice_prompt_audio(prompt_id: int):
+    """A recorded prompt, for staff to check it (another school's: 404)."""
+    with session_scope() as db:
+        found = db.get(VoicePrompt, prompt_id)
+        if found is None or found.school_id != g.school.id:
+            abort(404)
+        return Response(found.audio, mimetype=found.content_type, headers={"Cache-Control": "private, no-store"})
+
+
+@bp.post("/voice-prompts")
+@login_required
+def upload_voice_prompt():
+    """Store (or replace) staff's recording of one prompt in one language."""
+    key, language = request.form.get("key", ""), request.form.get("language", "")
+    upload = request.files.get("audio")
+    problem = None
+    if key not in RECORDABLE_KEYS or language not in catalog_languages():
+        problem = "Choose one of the listed prompts and languages."
+    elif upload is None or not upload.filename:
+        problem = "Choose an audio file to upload (WAV or MP3)."
+    else:
+        content_type = (upload.mimetype or "").lower()
+        audio = upload.read(MAX_PROMPT_BYTES + 1)
+        if content_type not in AUDIO_TYPES:
+            problem = "That file is not audio the phone can play: upload a WAV or MP3 recording."
+        elif not audio or len(audio) > MAX_PROMPT_BYTES:
+            problem = "The recording must be between 1 byte and 5 MB (about five minutes of MP3)."
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for("inbox.voice_prompts"))
+    with session_scope() as db:
+        found = recorded(db, g.school.id, key, language)
+        if found is None:
+            found = VoicePrompt(school_id=g.school.id, key=key, language=language, audio=audio)
+            db.add(found)
+        found.audio, found.content_type, found.recorded_by_id = audio, content_type, g.staff.id
+        db.flush()
+        audit.record(db, g.school.id, g.staff.id, UPLOAD_PROMPT, f"voice_prompt:{found.id}")
+    flash("Recording saved: calls in this language will play it.")
+    return redirect(url_for("inbox.voice_prompts") + f"#lang-{language}")

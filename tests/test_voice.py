@@ -304,7 +304,7 @@ def test_a_somali_parent_with_recorded_prompts_hears_them_from_signed_urls(app, 
     spoken = answer(app, call)
     assert spoken.says() == []  # never a voice reading Somali
     plays = spoken.plays()
-    assert len(plays) == 2 and all(url.startswith(f"{PUBLIC_BASE_URL}/voice-media/prompts/") for url in plays)
+    assert len(plays) == 3 and all(url.startswith(f"{PUBLIC_BASE_URL}/voice-media/prompts/") for url in plays)
     client = app.test_client()
     audio = client.get(plays[0][len(PUBLIC_BASE_URL):])
     assert audio.status_code == 200 and audio.data == b"RIFFreview.reminder.info"
@@ -383,3 +383,68 @@ def test_a_flow_is_completed_by_keypad_and_silence_and_the_review_page_would_sho
     answers = {a.step_id: (a.value, a.status) for a in db.exec(select(FlowAnswer)).all()}
     assert answers["attending"] == ("yes", "answered") and answers["attend_how"] == ("phone", "answered")
     assert answers["interpreter"] == ("no", "answered") and answers["home"] == (None, "skipped")
+
+
+# -- calls to the school --------------------------------------------------------------------------
+
+def incoming(app, sender: str, sid: str | None = None) -> tuple[str, object]:
+    sid = sid or call_sid()
+    form = {"CallSid": sid, "AccountSid": "AC" + "a" * 32, "From": sender, "To": SCHOOL_NUMBER,
+            "Direction": "inbound", "CallStatus": "ringing"}
+    return sid, twiml(post_signed(app, "/twilio/voice/incoming", form))
+
+
+def test_a_known_caller_is_greeted_in_their_language_and_hears_the_latest_message(app, db):
+    school, guardian = voice_parent(db, "pl")
+    message_id = send_catalogue(app, school, guardian)
+    run_jobs(app)
+    [outbound_call] = calls_of(db, guardian)
+    answer(app, outbound_call)  # spoken: now the latest message from the school
+    sid, greeting = incoming(app, PARENT)
+    assert "Dzień dobry. Tu szkoła Riverside Primary." in greeting.spoken()
+    assert "naciśnij 4" not in greeting.spoken()  # no "press 4 for calls": they already prefer calls
+    call = db.exec(select(Call).where(Call.provider_sid == sid)).one()
+    assert (call.direction, call.guardian_id, call.status) == ("inbound", guardian.id, "in-progress")
+    latest = press(app, call, greeting, "1")
+    assert db.get(Message, message_id).translation.split(".")[0] in latest.spoken()
+
+
+def test_an_unknown_caller_chooses_a_language_and_can_ask_for_calls(app, db):
+    school, _ = voice_parent(db, "pl")
+    stranger = "+447700900955"
+    sid, menu = incoming(app, stranger)
+    options = [(say.get("language"), "".join(say.itertext())) for say in menu.gather().iter("Say")]
+    # The school's families' language first, then the others, each in its own language and voice.
+    assert options[:2] == [("pl-PL", "Po polsku, naciśnij 1."), ("en-GB", "For English, press 2.")]
+    assert len(options) == 9 and all(language for language, _ in options)
+    spoken = menu.spoken()
+    digit = re_digit(spoken, "Po polsku, naciśnij")
+    call = db.exec(select(Call).where(Call.provider_sid == sid)).one()
+    greeting = press(app, call, menu, digit)
+    assert "Dzień dobry" in greeting.spoken()
+    done = press(app, call, greeting, "4")
+    assert done.verbs()[-1] == "Hangup" and "telefonicznie" in done.spoken()
+    caller = db.exec(select(Guardian).where(Guardian.phone == stranger)).one()
+    assert (caller.known, caller.preferred_language, caller.preferred_channel) == (False, "pl", "voice")
+
+
+def re_digit(spoken: str, before: str) -> str:
+    import re
+
+    return re.search(re.escape(before) + r" (\d)", spoken)[1]
+
+
+def test_pressing_9_stops_calls_and_messages(app, db):
+    school, guardian = voice_parent(db, "pl")
+    send_catalogue(app, school, guardian)
+    run_jobs(app)
+    [call] = calls_of(db, guardian)
+    menu = answer(app, call)
+    assert "naciśnij 9" in menu.spoken()
+    stopped = press(app, call, menu, "9")
+    assert stopped.verbs()[-1] == "Hangup" and "Nie będziesz już otrzymywać" in stopped.spoken()
+    db.expire_all()
+    assert db.get(Guardian, guardian.id).opted_out
+    send_catalogue(app, school, guardian)
+    run_jobs(app)
+    assert len(calls_of(db, guardian)) == 1  # no second call to a parent who asked for none

@@ -103,7 +103,7 @@ def test_a_somali_parent_is_called_with_the_prompts_staff_recorded(staff_client,
     hodan = make_guardian(db, world.school, "+447700900743", name="Hodan Abdi", language="so", channel="voice")
     db.commit()
     page = text_of(staff_client.get("/voice-prompts").get_data(as_text=True))
-    assert "Somali 13 still to record" in page
+    assert "Somali 17 still to record" in page
     assert upload(staff_client, "voice.menu", "so", b"not audio", "text/plain").status_code == 302
     assert db.exec(select(VoicePrompt)).all() == []  # refused, nothing stored
     for key in list(CALL_KEYS) + ["review.reminder.info"]:
@@ -113,9 +113,9 @@ def test_a_somali_parent_is_called_with_the_prompts_staff_recorded(staff_client,
     call = ringing_call(db, hodan)
     assert call.status == "ringing"
     html = staff_client.post(f"/simulator/calls/{call.id}/answer", data={"by": "human"}).get_data(as_text=True)
-    assert "Twilio says" not in html and html.count("Twilio plays a staff recording") == 2
+    assert "Twilio says" not in html and html.count("Twilio plays a staff recording") == 3
     urls = [unescape(u) for u in re.findall(r'<audio controls preload="none" src="([^"]+/voice-media/prompts/[^"]+)"', html)]
-    assert len(urls) == 2
+    assert len(urls) == 3
     audio = staff_client.get(urls[0].split("bot.school.example", 1)[-1])
     assert audio.data == b"RIFFreview.reminder.info"
 

@@ -6,6 +6,7 @@ from the school, 2 leave a message, 3 ask for a call back (bot/calls/ivr.py answ
 """
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlmodel import select
 
 from bot.calls.ivr import _Step, step_url
@@ -14,16 +15,20 @@ from bot.language.i18n import catalog_languages
 from bot.messaging.phones import normalise_phone
 from bot.messaging.voice import Gather, Hangup, VoiceEvent
 from storage.db import session_scope
-from storage.models import Call, School, SchoolNumber
+from storage.models import Call, Guardian, School, SchoolNumber
 from storage.queries import conversation_for, find_or_create_guardian
 
 MAX_MENU_LANGUAGES = 9  # one key each
 
 
 def menu_languages(session, school_id: int) -> list[str]:
-    """The languages offered to an unknown caller, in catalogue order (those that can be said)."""
+    """The languages offered to an unknown caller (nine keys): the school's families' languages first,
+    most spoken first, then the rest of the catalogue; only those that can be said (voice or recording)."""
+    counts = session.exec(select(Guardian.preferred_language, func.count()).where(
+        Guardian.school_id == school_id, Guardian.preferred_language != None)  # noqa: E711
+        .group_by(Guardian.preferred_language).order_by(func.count().desc(), Guardian.preferred_language)).all()
     offered = []
-    for language in catalog_languages():
+    for language in dict.fromkeys([language for language, _ in counts] + catalog_languages()):
         if prompt(session, school_id, "voice.language_choice", language, digit="1") is not None:
             offered.append(language)
     return offered[:MAX_MENU_LANGUAGES]

@@ -17,6 +17,7 @@ from bot.calls.prompts import message_prompts, prompt, voice_url
 from bot.calls.status import classify_answered_by, find_call
 from bot.conversation import flow_runs
 from bot.conversation.turn import process_guardian
+from bot.guardians import lock_guardian, mark_opted_out
 from bot.messaging.channel import get_channel
 from bot.messaging.outbound import parent_language
 from bot.messaging.voice import Gather, Hangup, Record, VoiceEvent
@@ -28,6 +29,8 @@ from storage.queries import conversation_for
 MAX_TRIES = 2  # silence or a wrong key re-asks twice, as a text flow does
 MACHINE = "machine"
 CALLBACK_NOTE = "Asked for a call back (pressed 3 on a phone call)."
+STOP_NOTE = "Asked for no more calls or messages (pressed 9 on a phone call): opted out."
+CALLS_NOTE = "Asked to get the school's messages as phone calls (pressed 4 when calling the school)."
 VOICE_MESSAGE_NOTE = "Voice message left on a phone call: play the recording."
 FLOW_RECORDING_NOTE = "Answered by voice recording: play the recording."
 
@@ -55,7 +58,11 @@ class _Step:
         return verbs + [Hangup()]
 
     def menu(self, before: list, tries: int = 0, step: str = "menu", key: str = "voice.menu") -> list:
-        return [Gather(tuple(before + self.prompt(key)), action=step_url(self.call, step, tries),
+        options = self.prompt(key)
+        if step == "imenu" and self.guardian.preferred_channel != "voice":
+            options += self.prompt("voice.calls_option")
+        options += self.prompt("voice.stop_option")
+        return [Gather(tuple(before + options), action=step_url(self.call, step, tries),
                        on_silence=step_url(self.call, step, tries + 1))]
 
     def speak_waiting(self) -> list:
@@ -155,6 +162,15 @@ def next_step(call_id: int | None, name: str, tries: int, event: VoiceEvent) -> 
         if digits == "3":
             step.note(CALLBACK_NOTE, "callback_request")
             return step.goodbye("voice.callback")
+        if digits == "9":  # as STOP: no more calls or messages, and any questions end
+            mark_opted_out(lock_guardian(step.session, step.guardian.id))
+            flow_runs.end_for_opt_out(step.session, step.guardian.id)
+            step.note(STOP_NOTE, "call_event")
+            return step.prompt("voice.stopped") + [Hangup()]
+        if digits == "4" and name == "imenu":
+            step.guardian.preferred_channel = "voice"
+            step.note(CALLS_NOTE, "call_event")
+            return step.goodbye("voice.calls_on")
         if tries > MAX_TRIES:
             return step.goodbye()
         return step.menu([], tries=tries, step=menu_step, key=menu_key)

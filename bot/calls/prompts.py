@@ -21,10 +21,12 @@ from bot.messaging.voice import Play, Say
 from storage.models import Message, VoicePrompt
 
 # The fixed prompts of an outbound call, in the order a call may use them.
-CALL_KEYS = ("voice.menu", "voice.record", "voice.recorded", "voice.callback", "voice.goodbye", "voice.voicemail")
+CALL_KEYS = ("voice.menu", "voice.stop_option", "voice.stopped", "voice.record", "voice.recorded", "voice.callback",
+             "voice.goodbye", "voice.voicemail")
 # Everything a school may record per language: the call's prompts, calls to the school, and the
 # catalogue messages calls carry most (review reminders and changes).
-RECORDABLE_KEYS = CALL_KEYS + ("voice.greeting", "voice.inbound_menu", "voice.language_choice", "voice.no_message",
+RECORDABLE_KEYS = CALL_KEYS + ("voice.greeting", "voice.inbound_menu", "voice.calls_option", "voice.calls_on",
+                               "voice.language_choice", "voice.no_message",
                                "review.reminder.info", "review.moved", "review.cancelled")
 PROMPT_LIFETIME_SECONDS = 3600
 # Messages whose text tells the parent to reply by text: on a call the plain version is said

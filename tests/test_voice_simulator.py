@@ -10,7 +10,7 @@ from html import unescape
 from sqlmodel import select
 
 from bot.calls.prompts import CALL_KEYS
-from storage.models import Call, FlowAnswer, Message, VoicePrompt, VoiceRecording
+from storage.models import Call, FlowAnswer, Guardian, Message, Review, VoicePrompt, VoiceRecording
 from tests.support.factories import make_guardian
 from tests.support.inbox import (  # noqa: F401  (fixtures)
     client, login, messages_of, staff_client, text_of, thread_url, world,
@@ -149,3 +149,35 @@ def test_a_parent_answers_the_pre_review_questions_by_phone_and_the_review_page_
     assert "How you will join By phone" in page and "Coming to the meeting Yes" in page
     spoken = db.exec(select(Message).where(Message.direction == "outbound", Message.channel == "voice")).all()
     assert spoken and {m.status for m in spoken} == {"spoken"}
+
+
+def test_staff_start_a_call_with_the_review_reminder_and_the_demo_seed_has_voice_first_families(
+        staff_client, world, db, lucas):
+    app = staff_client.application
+    assert "prefers SMS" in text_of(staff_client.post("/simulator/calls/start", data={"guardian": world.parent.id},
+                                                      follow_redirects=True).get_data(as_text=True))
+    world.parent.preferred_channel = "voice"
+    db.add(world.parent)
+    db.commit()
+    page = staff_client.post("/simulator/calls/start", data={"guardian": world.parent.id}, follow_redirects=True)
+    assert "no review coming up" in text_of(page.get_data(as_text=True))
+    schedule(staff_client, lucas.id, typed_in(30))
+    staff_client.post("/simulator/calls/start", data={"guardian": world.parent.id})
+    run_jobs(app)
+    assert "The school is calling" in call_page(staff_client, world.parent)
+    call = ringing_call(db, world.parent)
+    html = staff_client.post(f"/simulator/calls/{call.id}/answer", data={"by": "human"}).get_data(as_text=True)
+    assert "Recordatorio" in html and "es-ES, voice Polly.Lucia" in text_of(html)
+    assert staff_client.post("/simulator/calls/start", data={"guardian": world.other_parent.id}).status_code == 404
+
+    from sqlmodel import Session, SQLModel, create_engine
+
+    from storage.demo import seed_demo
+    engine = create_engine("sqlite://")
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        seed_demo(session)
+        session.commit()
+        voice_first = {g.preferred_language for g in session.exec(select(Guardian)).all()
+                       if g.preferred_channel == "voice"}
+        assert voice_first == {"bn", "so"} and len(session.exec(select(Review)).all()) == 2

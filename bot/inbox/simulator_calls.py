@@ -24,8 +24,10 @@ from bot.inbox.safety import parse_id, refuse_nul
 from bot.inbox.simulator import _account_sid
 from bot.language.i18n import english_name
 from storage.db import session_scope
-from storage.models import Call, Guardian, VoiceRecording
-from storage.queries import school_sender
+from bot.messaging.outbound import queue_catalogue_message
+from bot.reviews.schedule import review_values
+from storage.models import Call, Guardian, GuardianChild, Review, School, VoiceRecording, utcnow
+from storage.queries import conversation_for, school_sender
 
 bp = Blueprint("simulator_calls", __name__, url_prefix="/simulator/calls")
 bp.before_request(refuse_nul)
@@ -294,6 +296,38 @@ def _record(call: Call, guardian: Guardian, form: dict, url: str):
         if stored is not None:  # a simulated recording lives with the call, not at a provider
             stored.audio, stored.content_type, stored.transcript, stored.url = audio, content_type, typed or None, None
     return _answered(response, guardian.id, call.id)
+
+
+@bp.post("/start")
+@login_required
+def start():
+    """Staff phone a voice-first demo parent now, with the reminder of their child's next review."""
+    guardian_id = parse_id(request.form.get("guardian"))
+    if guardian_id is None:
+        abort(404)
+    with session_scope() as db:
+        guardian = _guardian(db, guardian_id)
+        if guardian.preferred_channel != "voice":
+            flash(f"{guardian.name or 'This family'} prefers {guardian.preferred_channel.upper()}: the reminder would go "
+                  "as a text. Choose a family who prefers phone calls.", "error")
+            return redirect(url_for(".index", guardian=guardian_id))
+        review = next_review(db, guardian)
+        if review is None:
+            flash("This family's child has no review coming up: schedule one on the Reviews page first.", "error")
+            return redirect(url_for(".index", guardian=guardian_id))
+        school = db.get(School, g.school.id)
+        queue_catalogue_message(db, guardian, conversation_for(db, guardian), school, "review.reminder",
+                                review_values(db, review, school, guardian), urgent=True)
+        audit.record(db, g.school.id, g.staff.id, SIMULATE_CALL, f"guardian:{guardian.id}")
+    flash("The worker is placing the call with the review reminder: it rings here in a moment (reload the page).")
+    return redirect(url_for(".index", guardian=guardian_id))
+
+
+def next_review(db, guardian: Guardian) -> Review | None:
+    """The soonest scheduled review of one of the guardian's children."""
+    return db.exec(select(Review).join(GuardianChild, GuardianChild.child_id == Review.child_id)
+                   .where(GuardianChild.guardian_id == guardian.id, Review.status == "scheduled",
+                          Review.starts_at > utcnow()).order_by(Review.starts_at)).first()
 
 
 @bp.post("/<int:call_id>/hang-up")

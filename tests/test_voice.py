@@ -24,10 +24,12 @@ from bot.messaging.outbound import queue_catalogue_message
 from bot.messaging.voice import Gather, Hangup, Play, Say
 from bot.sweep import run_sweep
 from storage.db import session_scope
-from storage.models import Call, FlowAnswer, FlowRun, Guardian, Message, School, VoicePrompt, VoiceRecording
+from storage.models import (Call, Conversation, FlowAnswer, FlowRun, Guardian, Message, School, VoicePrompt,
+                            VoiceRecording)
 from storage.queries import conversation_for
 from tests.support.factories import make_guardian, make_school
-from tests.support.services import PUBLIC_BASE_URL, post_signed, run_jobs
+from tests.support.services import AUTH_TOKEN, PUBLIC_BASE_URL, post_signed, run_jobs
+from tests.support.inbox import text_of
 from tests.support.voice import answer, call_form, call_sid, calls_of, follow, press, say, silence, status, twiml
 
 ENUMS = json.loads((Path(__file__).resolve().parents[2] / "shared" / "twilio" / "twiml_voice_enums.json").read_text())
@@ -448,3 +450,95 @@ def test_pressing_9_stops_calls_and_messages(app, db):
     send_catalogue(app, school, guardian)
     run_jobs(app)
     assert len(calls_of(db, guardian)) == 1  # no second call to a parent who asked for none
+
+
+# -- failover and recordings at the provider -----------------------------------------------------
+
+def test_a_text_that_reached_no_handset_fails_over_to_a_call(twilio_app, db, prism):
+    app = twilio_app
+    school = make_school(db, name="Riverside Primary", phone=SCHOOL_NUMBER)
+    guardian = make_guardian(db, school, PARENT, language="pl", channel="sms")
+    db.commit()
+    message_id = send_catalogue(app, school, guardian)
+    run_jobs(app)
+    text = db.get(Message, message_id)
+    assert text.channel == "sms" and text.status == "queued"
+    response = post_signed(app, f"/twilio/status?m={message_id}", {"MessageSid": text.provider_sid,
+                                                                    "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    assert response.status_code == 200
+    run_jobs(app)
+    db.expire_all()
+    [copy] = db.exec(select(Message).where(Message.failover_of_id == message_id)).all()
+    [call] = calls_of(db, guardian)
+    assert (copy.channel, copy.status, copy.call_id) == ("voice", "calling", call.id)
+    assert call.status == "queued" and "phoning instead" in copy.error_message
+    assert [r.path.rsplit("/", 1)[-1] for r in prism.requests] == ["Messages.json", "Calls.json"]
+
+
+def test_the_inbox_plays_a_twilio_recording_fetched_with_the_accounts_credentials(make_app, db, world_twilio):
+    app, server, recording_id, client = world_twilio
+    page = client.get(f"/recordings/{recording_id}")
+    assert page.status_code == 200 and page.data == b"ID3-fake-mp3" and page.mimetype == "audio/mpeg"
+    typed = client.post(f"/recordings/{recording_id}/transcript", data={"transcript": "I cannot come on Tuesday."})
+    assert typed.status_code == 302
+    assert "What was said (typed): I cannot come on Tuesday." in text_of(client.get(typed.headers["Location"]).get_data(as_text=True))
+    assert client.post(f"/recordings/{recording_id}/transcript", data={"transcript": " "}).status_code == 302
+    db.expire_all()
+    assert db.get(VoiceRecording, recording_id).transcript == "I cannot come on Tuesday."  # an empty one changes nothing
+    [(path, authorization)] = server.seen
+    assert path.endswith("/Recordings/RE" + "c" * 32 + ".mp3")
+    import base64
+    assert authorization == "Basic " + base64.b64encode(f"AC{'a' * 32}:{AUTH_TOKEN}".encode()).decode()
+
+
+@pytest.fixture
+def world_twilio(make_app, db):
+    """A Twilio-channel app whose API base is a small local server holding one recording."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.support.inbox import build_world, login
+    from tests.support.services import ACCOUNT_SID, reset_state
+
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append((self.path, self.headers.get("Authorization")))
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/mpeg")
+            self.send_header("Content-Length", "12")
+            self.end_headers()
+            self.wfile.write(b"ID3-fake-mp3")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.seen = seen
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app = make_app(CHANNEL="twilio", TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+                   TWILIO_API_BASE_URL=f"http://127.0.0.1:{server.server_address[1]}")
+    reset_state(app)
+    world = build_world(db)
+    conversation = db.exec(select(Conversation).where(Conversation.guardian_id == world.parent.id)).one()
+    call = Call(school_id=world.school.id, guardian_id=world.parent.id, status="completed", provider_sid=call_sid())
+    db.add(call)
+    db.flush()
+    message = Message(school_id=world.school.id, conversation_id=conversation.id, guardian_id=world.parent.id,
+                      direction="inbound", channel="voice", kind="voice_message", body="Voice message",
+                      status="processed", call_id=call.id)
+    db.add(message)
+    db.flush()
+    recording = VoiceRecording(school_id=world.school.id, call_id=call.id, message_id=message.id,
+                               provider_sid="RE" + "c" * 32,
+                               url=f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/RE{'c' * 32}")
+    db.add(recording)
+    db.commit()
+    client = app.test_client()
+    assert login(client, world.staff.email).status_code == 302
+    thread = client.get(f"/conversations/{conversation.id}").get_data(as_text=True)
+    assert f'src="/recordings/{recording.id}"' in thread and "api.twilio.com" not in thread
+    yield app, server, recording.id, client
+    server.shutdown()
+    server.server_close()

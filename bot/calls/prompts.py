@@ -16,6 +16,7 @@ from flask import current_app
 from sqlmodel import Session, select
 
 from bot.language.i18n import english_name, render_template
+from templates_i18n.catalog import default_catalogs
 from bot.messaging.channel import get_channel
 from bot.messaging.voice import Play, Say
 from storage.models import Message, VoicePrompt
@@ -28,6 +29,8 @@ CALL_KEYS = ("voice.menu", "voice.stop_option", "voice.stopped", "voice.record",
 RECORDABLE_KEYS = CALL_KEYS + ("voice.greeting", "voice.inbound_menu", "voice.calls_option", "voice.calls_on",
                                "voice.language_choice", "voice.no_message",
                                "review.reminder.info", "review.moved", "review.cancelled")
+# Question flows and review messages a call may also carry (recorded like the prompts).
+MESSAGE_KEY_PREFIXES = ("pre_review.", "review.", "flow.")
 PROMPT_LIFETIME_SECONDS = 3600
 # Messages whose text tells the parent to reply by text: on a call the plain version is said
 # (the call's own menu follows it).
@@ -39,6 +42,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?؟।。！？])\s+")
 def sentences(text: str) -> list[str]:
     """A long message as sentences, so it is read one at a time with a pause between."""
     return [part.strip() for part in _SENTENCE_END.split(text or "") if part.strip()]
+
+
+def message_keys() -> list[str]:
+    """Catalogue messages beyond the call's prompts that staff may record (questions, review news)."""
+    english = default_catalogs().messages("en")
+    return [key for key in english if key.startswith(MESSAGE_KEY_PREFIXES) and key not in RECORDABLE_KEYS
+            and key not in SPOKEN_INSTEAD and not key.endswith(".label")]
 
 
 def voice_url(path: str, **params) -> str:

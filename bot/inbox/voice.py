@@ -12,13 +12,14 @@ import logging
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlmodel import select
 
-from bot.calls.prompts import RECORDABLE_KEYS, recorded
+from bot.calls.prompts import RECORDABLE_KEYS, message_keys, recorded
 from bot.inbox import audit, bp
 from bot.inbox.auth import login_required
-from bot.language.i18n import catalog_languages, render_template as catalogue_text
+from bot.language.i18n import catalog_languages
 from bot.messaging.channel import ChannelError, get_channel
 from storage.db import session_scope
-from storage.models import Guardian, VoicePrompt, VoiceRecording
+from templates_i18n.catalog import default_catalogs
+from storage.models import Guardian, Message, VoicePrompt, VoiceRecording
 
 log = logging.getLogger(__name__)
 MAX_PROMPT_BYTES = 5 * 1024 * 1024
@@ -47,6 +48,44 @@ def recording_audio(recording_id: int):
     return Response(audio, mimetype=content_type or "audio/mpeg", headers={"Cache-Control": "private, no-store"})
 
 
+MAX_TRANSCRIPT_CHARS = 2000
+TYPE_TRANSCRIPT = "type_recording_transcript"
+
+
+@bp.post("/recordings/<int:recording_id>/transcript")
+@login_required
+def recording_transcript(recording_id: int):
+    """Staff type what a parent said in a recording (kept beside it; the audio is never changed)."""
+    text = request.form.get("transcript", "").replace("\r\n", "\n").strip()
+    with session_scope() as db:
+        recording = db.get(VoiceRecording, recording_id)
+        if recording is None or recording.school_id != g.school.id:
+            abort(404)
+        message = db.get(Message, recording.message_id) if recording.message_id else None
+        if not text or len(text) > MAX_TRANSCRIPT_CHARS:
+            flash(f"Type what was said: 1 to {MAX_TRANSCRIPT_CHARS} characters.", "error")
+        else:
+            recording.transcript = text
+            audit.record(db, g.school.id, g.staff.id, TYPE_TRANSCRIPT, f"recording:{recording.id}")
+        conversation_id = message.conversation_id if message else None
+    if conversation_id is None:
+        return redirect(url_for("inbox.conversations"))
+    return redirect(url_for("inbox.thread", conversation_id=conversation_id) + f"#m{recording.message_id}")
+
+
+class _Placeholders(dict):
+    """Fills a message's {placeholders} with their names, for reading (a recording says them generally)."""
+
+    def __missing__(self, name: str) -> str:
+        return f"({name})"
+
+
+def sample_text(key: str, language: str) -> str | None:
+    """A catalogue message as staff read it before recording it: the school's name filled in, other values named."""
+    raw = default_catalogs().messages(language).get(key)
+    return raw.format_map(_Placeholders(school=g.school.name)) if raw is not None else None
+
+
 def languages_needing_recordings(db) -> list[str]:
     """Languages the provider cannot speak: the school's families' first, then the rest of the catalogue."""
     channel = get_channel()
@@ -65,15 +104,13 @@ def voice_prompts():
         rows = []
         for language in languages_needing_recordings(db):
             items = []
-            for key in RECORDABLE_KEYS:
+            for key in (*RECORDABLE_KEYS, *message_keys()):
                 found = recorded(db, g.school.id, key, language)
-                items.append({"key": key, "english": catalogue_text(key, "en", school=g.school.name, digit="1",
-                                                                     child="(child)", date="(date)", place="(place)"),
-                              "text": catalogue_text(key, language, school=g.school.name, digit="1", child="(child)",
-                                                     date="(date)", place="(place)"),
+                items.append({"key": key, "english": sample_text(key, "en"), "text": sample_text(key, language),
                               "prompt_id": found.id if found else None})
-            rows.append({"language": language, "items": items,
-                         "missing": sum(1 for item in items if item["prompt_id"] is None)})
+            prompts, messages = items[:len(RECORDABLE_KEYS)], items[len(RECORDABLE_KEYS):]
+            rows.append({"language": language, "items": prompts, "messages": messages,
+                         "missing": sum(1 for item in prompts if item["prompt_id"] is None)})
     return render_template("inbox/voice_prompts.html", rows=rows, school=g.school)
 
 
@@ -95,7 +132,7 @@ def upload_voice_prompt():
     key, language = request.form.get("key", ""), request.form.get("language", "")
     upload = request.files.get("audio")
     problem = None
-    if key not in RECORDABLE_KEYS or language not in catalog_languages():
+    if (key not in RECORDABLE_KEYS and key not in message_keys()) or language not in catalog_languages():
         problem = "Choose one of the listed prompts and languages."
     elif upload is None or not upload.filename:
         problem = "Choose an audio file to upload (WAV or MP3)."

@@ -5,6 +5,7 @@ import json
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
+import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -52,6 +53,8 @@ class TwilioChannel:
     def __init__(self, account_sid: str, auth_token: str, api_base_url: str | None = None):
         http_client = _RedirectingHttpClient(api_base_url) if api_base_url else TwilioHttpClient(timeout=15)
         self.client = Client(account_sid, auth_token, http_client=http_client)
+        self._credentials = (account_sid, auth_token)
+        self._api_base = urlsplit(api_base_url) if api_base_url else None
 
     def send_text(self, message: OutboundText) -> SendResult:
         """Create the message at Twilio; raise ChannelError (permanent or not) on refusal."""
@@ -110,14 +113,18 @@ class TwilioChannel:
         """A recording's audio (mp3), fetched with the account's credentials; never a link for a browser."""
         if not url.startswith("https://api.twilio.com/"):
             raise ChannelError("not a Twilio recording address", permanent=True)
+        target = urlsplit(url + ".mp3")
+        if self._api_base is not None:  # tests: the contract mock
+            target = target._replace(scheme=self._api_base.scheme, netloc=self._api_base.netloc)
         try:
-            response = self.client.request("GET", url + ".mp3")
-        except (TwilioException, OSError) as error:
+            # Plain requests: twilio-python's client decodes bodies as text, which would break audio.
+            response = requests.get(urlunsplit(target), auth=self._credentials, timeout=15, allow_redirects=True)
+        except requests.RequestException as error:
             raise ChannelError(f"could not reach Twilio: {type(error).__name__}") from error
         if response.status_code != 200:
             raise ChannelError(f"Twilio answered {response.status_code} for the recording",
                                permanent=response.status_code == 404)
-        return response.content.encode("latin-1") if isinstance(response.content, str) else response.content, "audio/mpeg"
+        return response.content, response.headers.get("Content-Type", "audio/mpeg")
 
     def _create(self, **kwargs) -> SendResult:
         if not kwargs.get("status_callback"):

@@ -181,3 +181,39 @@ def test_staff_start_a_call_with_the_review_reminder_and_the_demo_seed_has_voice
         voice_first = {g.preferred_language for g in session.exec(select(Guardian)).all()
                        if g.preferred_channel == "voice"}
         assert voice_first == {"bn", "so"} and len(session.exec(select(Review)).all()) == 2
+
+
+def test_a_staff_reply_to_a_somali_family_is_phoned_once_staff_record_it(staff_client, world, db):
+    from bot.conversation.takeover import queue_staff_reply
+    from storage.db import session_scope
+    from storage.models import Conversation, School
+
+    app = staff_client.application
+    hodan = make_guardian(db, world.school, "+447700900744", name="Hodan Abdi", language="so", channel="voice")
+    db.commit()
+    for key in CALL_KEYS:
+        upload(staff_client, key, "so", b"RIFF" + key.encode())
+    with app.app_context(), session_scope() as session:
+        conversation = session.exec(select(Conversation).where(Conversation.guardian_id == hodan.id)).one()
+        reply = queue_staff_reply(session, session.get(type(hodan), hodan.id), conversation,
+                                  session.get(School, world.school.id), world.staff.id, "Sagal did very well today.")
+    run_jobs(app)
+    db.expire_all()
+    message = db.get(Message, reply.id)
+    assert message.status == "failed" and "this message itself" in message.error_message
+    thread = staff_client.get(thread_url(db, hodan)).get_data(as_text=True)
+    assert "Record this message in Somali" in text_of(thread)
+    assert ringing_call(db, hodan).status == "cannot_call"
+    response = staff_client.post(f"/messages/{reply.id}/recording", content_type="multipart/form-data",
+                                 data={"audio": (io.BytesIO(b"RIFFsagal"), "reply.wav", "audio/wav")})
+    assert response.status_code == 302
+    run_jobs(app)
+    call = ringing_call(db, hodan)
+    assert call.status == "ringing"
+    html = staff_client.post(f"/simulator/calls/{call.id}/answer", data={"by": "human"}).get_data(as_text=True)
+    first = unescape(re.search(r'<audio controls preload="none" src="([^"]+/voice-media/prompts/[^"]+)"', html)[1])
+    assert staff_client.get(first.split("bot.school.example", 1)[-1]).data == b"RIFFsagal"
+    other = app.test_client()
+    assert login(other, world.other_staff.email).status_code == 302
+    assert other.post(f"/messages/{reply.id}/recording", content_type="multipart/form-data",
+                      data={"audio": (io.BytesIO(b"RIFFx"), "x.wav", "audio/wav")}).status_code == 404

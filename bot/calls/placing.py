@@ -149,3 +149,17 @@ def sweep_calls(session: Session, now: datetime) -> dict[str, int]:
         call.status, call.attempts = "planned", max(call.attempts - 1, 0)
         defer(session, "place_call", call.id)
     return {"due_calls": len(due), "recovered_calls": len(lost)}
+
+
+def retry_unvoiced_calls(session: Session, school_id: int, language: str) -> int:
+    """Staff recorded something in `language`: calls that could not be made for want of recordings
+    are planned again (the job checks once more, and says what is still missing)."""
+    waiting = session.exec(select(Call).where(Call.school_id == school_id, Call.status == "cannot_call",
+                                              Call.language == language)).all()
+    for call in waiting:
+        call.status, call.next_attempt_at, call.status_note, call.updated_at = "planned", utcnow(), None, utcnow()
+        for message in session.exec(select(Message).where(Message.call_id == call.id,
+                                                          Message.status == "failed")).all():
+            message.status, message.error_message = "calling", None
+        defer(session, "place_call", call.id)
+    return len(waiting)

@@ -98,8 +98,16 @@ def spoken_key(template_key: str) -> str:
     return SPOKEN_INSTEAD.get(template_key, template_key)
 
 
+def own_recording_key(message: Message) -> str:
+    """The key of staff's recording of this very message (a staff reply in a language with no voice)."""
+    return f"message:{message.id}"
+
+
 def message_prompts(session: Session, message: Message) -> list[Say | Play]:
-    """A message as the call says it: its recording (staff's, by catalogue key), else its sentences."""
+    """A message as the call says it: staff's recording of it (its own, or its catalogue key's), else its sentences."""
+    own = recorded(session, message.school_id, own_recording_key(message), message.language)
+    if own is not None:
+        return [Play(signed_prompt_url(own.id))]
     if message.template_key:
         recording = recorded(session, message.school_id, spoken_key(message.template_key), message.language)
         if recording is not None:
@@ -119,8 +127,10 @@ def missing_recordings(session: Session, school_id: int, language: str, messages
         return []
     missing = [key for key in CALL_KEYS if recorded(session, school_id, key, language) is None]
     for message in messages:
+        if recorded(session, school_id, own_recording_key(message), language) is not None:
+            continue
         if not message.template_key:
-            missing.append("this staff message (record it, or send it another way)")
+            missing.append("this message itself (record it on the message in the inbox)")
         elif recorded(session, school_id, spoken_key(message.template_key), language) is None:
             missing.append(spoken_key(message.template_key))
     return list(dict.fromkeys(missing))

@@ -12,7 +12,8 @@ import logging
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlmodel import select
 
-from bot.calls.prompts import RECORDABLE_KEYS, message_keys, recorded
+from bot.calls.placing import retry_unvoiced_calls
+from bot.calls.prompts import RECORDABLE_KEYS, message_keys, own_recording_key, recorded
 from bot.inbox import audit, bp
 from bot.inbox.auth import login_required
 from bot.language.i18n import catalog_languages
@@ -46,6 +47,44 @@ def recording_audio(recording_id: int):
             return Response("The recording could not be fetched from the phone provider just now. "
                             "Try again in a minute.\n", status=502, mimetype="text/plain")
     return Response(audio, mimetype=content_type or "audio/mpeg", headers={"Cache-Control": "private, no-store"})
+
+
+def _audio_upload() -> tuple[bytes | None, str, str | None]:
+    """The uploaded recording, its content type, and what is wrong with it (None when fine)."""
+    upload = request.files.get("audio")
+    if upload is None or not upload.filename:
+        return None, "", "Choose an audio file to upload (WAV or MP3)."
+    content_type = (upload.mimetype or "").lower()
+    audio = upload.read(MAX_PROMPT_BYTES + 1)
+    if content_type not in AUDIO_TYPES:
+        return None, content_type, "That file is not audio the phone can play: upload a WAV or MP3 recording."
+    if not audio or len(audio) > MAX_PROMPT_BYTES:
+        return None, content_type, "The recording must be between 1 byte and 5 MB (about five minutes of MP3)."
+    return audio, content_type, None
+
+
+@bp.post("/messages/<int:message_id>/recording")
+@login_required
+def record_message(message_id: int):
+    """Staff's recording of one message, for a family whose language no voice can speak; the call is tried again."""
+    audio, content_type, problem = _audio_upload()
+    with session_scope() as db:
+        message = db.get(Message, message_id)
+        if message is None or message.school_id != g.school.id or message.direction != "outbound":
+            abort(404)
+        conversation_id = message.conversation_id
+        if problem is None:
+            key, language = own_recording_key(message), message.language or g.school.staff_language
+            found = recorded(db, g.school.id, key, language)
+            if found is None:
+                found = VoicePrompt(school_id=g.school.id, key=key, language=language, audio=audio)
+                db.add(found)
+            found.audio, found.content_type, found.recorded_by_id = audio, content_type, g.staff.id
+            db.flush()
+            audit.record(db, g.school.id, g.staff.id, UPLOAD_PROMPT, f"voice_prompt:{found.id}")
+            retry_unvoiced_calls(db, g.school.id, language)
+    flash(problem or "Recording saved: the family will be phoned with it.", "error" if problem else "message")
+    return redirect(url_for("inbox.thread", conversation_id=conversation_id) + f"#m{message_id}")
 
 
 MAX_TRANSCRIPT_CHARS = 2000
@@ -130,19 +169,9 @@ def voice_prompt_audio(prompt_id: int):
 def upload_voice_prompt():
     """Store (or replace) staff's recording of one prompt in one language."""
     key, language = request.form.get("key", ""), request.form.get("language", "")
-    upload = request.files.get("audio")
-    problem = None
+    audio, content_type, problem = _audio_upload()
     if (key not in RECORDABLE_KEYS and key not in message_keys()) or language not in catalog_languages():
         problem = "Choose one of the listed prompts and languages."
-    elif upload is None or not upload.filename:
-        problem = "Choose an audio file to upload (WAV or MP3)."
-    else:
-        content_type = (upload.mimetype or "").lower()
-        audio = upload.read(MAX_PROMPT_BYTES + 1)
-        if content_type not in AUDIO_TYPES:
-            problem = "That file is not audio the phone can play: upload a WAV or MP3 recording."
-        elif not audio or len(audio) > MAX_PROMPT_BYTES:
-            problem = "The recording must be between 1 byte and 5 MB (about five minutes of MP3)."
     if problem:
         flash(problem, "error")
         return redirect(url_for("inbox.voice_prompts"))
@@ -154,5 +183,6 @@ def upload_voice_prompt():
         found.audio, found.content_type, found.recorded_by_id = audio, content_type, g.staff.id
         db.flush()
         audit.record(db, g.school.id, g.staff.id, UPLOAD_PROMPT, f"voice_prompt:{found.id}")
+        retry_unvoiced_calls(db, g.school.id, language)
     flash("Recording saved: calls in this language will play it.")
     return redirect(url_for("inbox.voice_prompts") + f"#lang-{language}")

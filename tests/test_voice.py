@@ -542,3 +542,13 @@ def world_twilio(make_app, db):
     yield app, server, recording.id, client
     server.shutdown()
     server.server_close()
+
+
+def test_questions_by_phone_in_a_language_with_no_voice_wait_for_every_question_recorded(app, db):
+    school, guardian = voice_parent(db, "so")
+    call = start_pre_review(app, school, guardian)
+    assert call.status == "cannot_call"
+    message = db.exec(select(Message).where(Message.call_id == call.id).order_by(Message.id)).first()
+    for key in ("pre_review.intro", "pre_review.going_well.ask", "pre_review.readback.summary",
+                "flow.hint.choice", "voice.answer_record"):
+        assert key in message.error_message  # not only the first question: every one the call may ask

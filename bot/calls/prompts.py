@@ -15,6 +15,7 @@ import time
 from flask import current_app
 from sqlmodel import Session, select
 
+from bot.conversation.flow_runs import INTERRUPTIBLE_FLOWS
 from bot.language.i18n import english_name, render_template
 from templates_i18n.catalog import default_catalogs
 from bot.messaging.channel import get_channel
@@ -121,11 +122,27 @@ def message_prompts(session: Session, message: Message) -> list[Say | Play]:
     return []
 
 
+def flow_keys(template_keys: set[str]) -> list[str]:
+    """Every catalogue key a flow may say once one of its prompts is on the call (its questions,
+    read-back and the engine's hints), so a question is never met with silence mid-call."""
+    keys: list[str] = []
+    for flow in current_app.extensions["flows"].values():
+        if flow.id in INTERRUPTIBLE_FLOWS:
+            continue  # a reminder's one-tap question is not asked on a call (the menu is)
+        prompts = [key for step in flow.steps.values() for key in (step.prompt, step.confirm, step.change) if key]
+        if template_keys & set(prompts):
+            hints = [step.hint_key for step in flow.steps.values()]
+            keys += prompts + hints + ["flow.not_understood", "voice.answer_record"]
+    return list(dict.fromkeys(keys))
+
+
 def missing_recordings(session: Session, school_id: int, language: str, messages: list[Message]) -> list[str]:
     """What staff must record before this call can be made (empty when the provider has a voice)."""
     if get_channel().speaks(language):
         return []
     missing = [key for key in CALL_KEYS if recorded(session, school_id, key, language) is None]
+    in_flows = flow_keys({message.template_key for message in messages if message.template_key})
+    missing += [key for key in in_flows if recorded(session, school_id, key, language) is None]
     for message in messages:
         if recorded(session, school_id, own_recording_key(message), language) is not None:
             continue

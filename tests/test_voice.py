@@ -384,7 +384,7 @@ def test_a_flow_is_completed_by_keypad_and_silence_and_the_review_page_would_sho
     assert run.status == "completed"
     answers = {a.step_id: (a.value, a.status) for a in db.exec(select(FlowAnswer)).all()}
     assert answers["attending"] == ("yes", "answered") and answers["attend_how"] == ("phone", "answered")
-    assert answers["interpreter"] == ("no", "answered") and answers["home"] == (None, "skipped")
+    assert answers["interpreter"] == ("no", "answered") and answers["home"] == ("(no answer on the phone)", "skipped")
 
 
 # -- calls to the school --------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from storage.models import FlowAnswer, FlowRun, Guardian, Message, School, utcno
 from storage.queries import conversation_for
 
 LIVE = ("active", "paused")
+SILENCE = "(no answer on the phone)"
 # A reminder's one-tap question gives way to a real conversation; a real one is never interrupted.
 INTERRUPTIBLE_FLOWS = {"review_reminder"}
 
@@ -78,8 +79,15 @@ def skip_question(session: Session, guardian: Guardian, school: School, in_call:
     run = live_run(session, lock_guardian(session, guardian.id).id)
     if run is None or run.status != "active":
         return []
+    step_id = (run.state or {}).get("current")
     skip_word = "skip"  # English answer words are understood from every parent (flows/matching.py)
-    return _apply(session, run, guardian, school, Answer(skip_word), inbound=None, urgent=True, in_call=in_call)[1]
+    to_send = _apply(session, run, guardian, school, Answer(skip_word), inbound=None, urgent=True, in_call=in_call)[1]
+    session.flush()
+    skipped = session.exec(select(FlowAnswer).where(FlowAnswer.flow_run_id == run.id, FlowAnswer.step_id == step_id)
+                           .order_by(FlowAnswer.id.desc())).first()
+    if skipped is not None and skipped.status == "skipped" and skipped.message_id is None:
+        skipped.value = SILENCE  # so staff read "Skipped", not "no longer applies"
+    return to_send
 
 
 def resume_flow(session: Session, guardian: Guardian, school: School) -> list[int]:

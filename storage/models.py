@@ -242,9 +242,13 @@ class Call(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="school.id", index=True)
-    guardian_id: int = Field(foreign_key="guardian.id", index=True)
+    # A family's call; or, for `purpose` "prompt", a member of staff recording a prompt by phone.
+    guardian_id: Optional[int] = Field(default=None, foreign_key="guardian.id", index=True)
+    staff_user_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
+    phone: Optional[str] = None  # the number rung for a staff call (a family's is on the guardian)
+    prompt_key: Optional[str] = None  # what staff record on a "prompt" call (in `language`)
     direction: str = "outbound"  # outbound | inbound
-    purpose: str = "message"  # message | flow | inbound
+    purpose: str = "message"  # message | flow | inbound | prompt
     flow_run_id: Optional[int] = Field(default=None, foreign_key="flowrun.id")
     language: Optional[str] = None
     # planned | dialing | queued | ringing | in-progress | completed | busy | no-answer | failed

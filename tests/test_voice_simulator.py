@@ -220,3 +220,42 @@ def test_a_staff_reply_to_a_somali_family_is_phoned_once_staff_record_it(staff_c
     assert login(other, world.other_staff.email).status_code == 302
     assert other.post(f"/messages/{reply.id}/recording", content_type="multipart/form-data",
                       data={"audio": (io.BytesIO(b"RIFFx"), "x.wav", "audio/wav")}).status_code == 404
+
+
+def test_staff_record_a_prompt_by_phone_and_the_waiting_somali_call_goes_ahead(staff_client, world, db):
+    app = staff_client.application
+    hodan = make_guardian(db, world.school, "+447700900745", name="Hodan Abdi", language="so", channel="voice")
+    db.commit()
+    keys = list(CALL_KEYS) + ["review.reminder.info"]
+    for key in keys[:-1]:
+        upload(staff_client, key, "so", b"RIFF" + key.encode())
+    send_catalogue(app, world.school, hodan, key="review.reminder")
+    run_jobs(app)
+    assert ringing_call(db, hodan).status == "cannot_call"  # the reminder itself is not recorded yet
+
+    refused = staff_client.post("/voice-prompts/call", data={"key": "review.reminder.info", "language": "so",
+                                                            "phone": "not a number"}, follow_redirects=True)
+    assert "Type the phone number to ring" in text_of(refused.get_data(as_text=True))
+    asked = staff_client.post("/voice-prompts/call", data={"key": "review.reminder.info", "language": "so",
+                                                          "phone": "07700 900999"}, follow_redirects=True)
+    assert "The school is ringing number ending 0999 now" in text_of(asked.get_data(as_text=True))
+    run_jobs(app)
+    db.expire_all()
+    [staff_call] = db.exec(select(Call).where(Call.purpose == "prompt")).all()
+    assert (staff_call.status, staff_call.phone, staff_call.guardian_id) == ("ringing", "+447700900999", None)
+    assert "The school is calling" in staff_client.get("/simulator/calls/?guardian=staff").get_data(as_text=True)
+    html = staff_client.post(f"/simulator/calls/{staff_call.id}/answer", data={"by": "human"}).get_data(as_text=True)
+    page = text_of(html)
+    assert "Please record the Somali version of this message: Reminder from" in page
+    assert "Twilio says, in English (en-GB, voice Polly.Amy)" in page
+    html = step(staff_client, staff_call, html, "record", said="Xusuusin: kulanka dib-u-eegista ee ilmahaaga")
+    assert "The recording is saved" in text_of(html)
+    run_jobs(app)  # the prompt is kept, and the waiting call to Hodan is planned and placed again
+    db.expire_all()
+    [kept] = db.exec(select(VoicePrompt).where(VoicePrompt.key == "review.reminder.info")).all()
+    assert kept.recorded_by_id == world.staff.id and kept.audio  # the typed words, rendered as audio
+    call = ringing_call(db, hodan)
+    assert call.status == "ringing"
+    html = staff_client.post(f"/simulator/calls/{call.id}/answer", data={"by": "human"}).get_data(as_text=True)
+    first = unescape(re.search(r'<audio controls preload="none" src="([^"]+/voice-media/prompts/[^"]+)"', html)[1])
+    assert staff_client.get(first.split("bot.school.example", 1)[-1]).data == kept.audio

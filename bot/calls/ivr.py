@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlmodel import Session, select
 
+from bot.calls import staff_prompts
 from bot.calls.placing import call_messages
 from bot.calls.prompts import message_prompts, prompt, voice_url
 from bot.calls.status import classify_answered_by, find_call
@@ -45,9 +46,10 @@ class _Step:
 
     def __init__(self, session: Session, call: Call):
         self.session, self.call = session, call
-        self.guardian = session.get(Guardian, call.guardian_id)
         self.school = session.get(School, call.school_id)
-        self.language = call.language or parent_language(self.guardian, self.school)
+        self.guardian = session.get(Guardian, call.guardian_id) if call.guardian_id else None
+        self.language = call.language or (parent_language(self.guardian, self.school) if self.guardian
+                                          else self.school.staff_language)
 
     def prompt(self, key: str, **values):
         found = prompt(self.session, self.school.id, key, self.language, school=self.school.name, **values)
@@ -118,10 +120,10 @@ class _Step:
         return message
 
 
-def _with_call(call_id: int | None, event: VoiceEvent, work) -> list:
+def _with_call(call_id: int | None, event: VoiceEvent, work, staff_call_ok: bool = False) -> list:
     with session_scope() as session:
         call = find_call(session, call_id, event.call_sid)
-        if call is None:
+        if call is None or (call.guardian_id is None and not staff_call_ok):
             return [Hangup()]
         if call.provider_sid is None and event.call_sid:
             call.provider_sid = event.call_sid
@@ -134,10 +136,12 @@ def answered(call_id: int | None, event: VoiceEvent) -> list:
         call = step.call
         call.answered_by = classify_answered_by(event.answered_by) or call.answered_by
         call.status, call.updated_at = "in-progress", utcnow()
+        if call.purpose == staff_prompts.PROMPT:
+            return staff_prompts.instructions(step.session, call)
         if call.answered_by == MACHINE:
             return step.prompt("voice.voicemail") + [Hangup()]
         return step.carry_on(step.speak_waiting())
-    return _with_call(call_id, event, work)
+    return _with_call(call_id, event, work, staff_call_ok=True)
 
 
 def next_step(call_id: int | None, name: str, tries: int, event: VoiceEvent) -> list:
@@ -146,6 +150,12 @@ def next_step(call_id: int | None, name: str, tries: int, event: VoiceEvent) -> 
         return _flow_answer(call_id, tries, event)
     if name == "flowrec":
         return _flow_recording(call_id, event)
+    if name == "promptrec":
+        with session_scope() as session:
+            call = find_call(session, call_id, event.call_sid)
+            if call is None or call.purpose != staff_prompts.PROMPT:
+                return [Hangup()]
+            return staff_prompts.recorded_verbs(session, call, event)
 
     def work(step: _Step) -> list:
         digits = (event.digits or "").strip()
@@ -264,6 +274,9 @@ def recording_ready(call_id: int | None, step_name: str | None, event: VoiceEven
         call = find_call(session, call_id, event.call_sid)
         if call is None:
             return False
+        if call.purpose == staff_prompts.PROMPT:
+            staff_prompts.store_recording(session, call, event)
+            return True
         step = _Step(session, call)
         answer = step_name == "flowrec"
         message = store_recording(step, event, FLOW_RECORDING_NOTE if answer else VOICE_MESSAGE_NOTE, answer=answer)

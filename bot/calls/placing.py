@@ -44,6 +44,11 @@ def place(call_id: int) -> str | None:
         call = session.get(Call, call_id)
         if call is None or call.status != "planned":
             return None  # placed already, or finished: a second run rings nobody
+        if call.purpose == "prompt":  # a member of staff who asked to be rung now
+            outbound = _staff_call(session, call)
+            if outbound is None or not _claim(session, call.id):
+                return None
+            return _ring(call_id, outbound)
         guardian = session.get(Guardian, call.guardian_id)
         school = session.get(School, call.school_id)
         if call.next_attempt_at and call.next_attempt_at > now:
@@ -72,6 +77,15 @@ def place(call_id: int) -> str | None:
                                 answer_url=voice_url("/twilio/voice/answer", c=call.id),
                                 status_callback=voice_url("/twilio/voice/status", c=call.id))
     return _ring(call_id, outbound)
+
+
+def _staff_call(session: Session, call: Call) -> OutboundCall | None:
+    sender = school_sender(session, call.school_id, "sms")
+    if sender is None or not call.phone:
+        finish(session, call, "failed", "The school has no phone number set up for calls.")
+        return None
+    return OutboundCall(to=call.phone, sender=sender, answer_url=voice_url("/twilio/voice/answer", c=call.id),
+                        status_callback=voice_url("/twilio/voice/status", c=call.id), machine_detection=False)
 
 
 def _urgent(session: Session, call: Call) -> bool:

@@ -55,6 +55,9 @@ def apply_call_status(session: Session, call_id: int | None, event: VoiceEvent) 
         return call
     now = utcnow()
     call.duration_seconds = event.duration_seconds
+    if call.purpose == "prompt":  # a member of staff: never rung again by itself
+        call.status, call.updated_at = status, now
+        return call
     if status == "completed" and call.answered_by != "machine":
         call.status, call.updated_at = "completed", now
         for message in call_messages(session, call.id, ("calling", "in_call")):

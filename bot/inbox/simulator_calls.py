@@ -9,7 +9,10 @@ Registered only when CHANNEL is "simulator"; staff can play only their own schoo
 """
 from __future__ import annotations
 
+import io
+import math
 import uuid
+import wave
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
@@ -37,6 +40,7 @@ MAX_SPEECH_CHARS = 500
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 SIMULATE_CALL = "simulate_call"
 RINGING = ("queued", "ringing", "dialing")
+STAFF = "staff"  # the page for staff's own calls (recording prompts by phone)
 
 
 @dataclass
@@ -142,19 +146,23 @@ def _call(db, call_id: int) -> Call:
     return call
 
 
-def _form(call_sid: str, guardian: Guardian, school_number: str, direction: str, **fields) -> dict[str, str]:
-    """The fields Twilio posts with every voice webhook (our call: school → parent; theirs: parent → school)."""
-    caller, callee = (school_number, guardian.phone) if direction == "outbound-api" else (guardian.phone, school_number)
+def _form(call_sid: str, party: str, school_number: str, direction: str, **fields) -> dict[str, str]:
+    """The fields Twilio posts with every voice webhook (our call: school → them; theirs: them → school)."""
+    caller, callee = (school_number, party) if direction == "outbound-api" else (party, school_number)
     form = {"CallSid": call_sid, "AccountSid": _account_sid(), "From": caller, "To": callee, "Direction": direction,
             "CallStatus": "in-progress", "ApiVersion": "2010-04-01"}
     form.update(fields)
     return form
 
 
-def _page(guardian_id: int, screen: CallScreen | None = None, call: Call | None = None, problem: str | None = None):
+def _page(guardian_id: int | None, screen: CallScreen | None = None, call: Call | None = None,
+          problem: str | None = None):
+    """The call page for a family, or (guardian_id None) for staff recording prompts by phone."""
     with session_scope() as db:
-        guardian = _guardian(db, guardian_id)
-        calls = db.exec(select(Call).where(Call.guardian_id == guardian.id).order_by(Call.id.desc()).limit(10)).all()
+        guardian = _guardian(db, guardian_id) if guardian_id is not None else None
+        mine = (Call.guardian_id == guardian.id) if guardian else ((Call.school_id == g.school.id)
+                                                                  & (Call.purpose == "prompt"))
+        calls = db.exec(select(Call).where(mine).order_by(Call.id.desc()).limit(10)).all()
         guardians = queries.school_guardians(db, g.school.id)
     ringing = next((c for c in calls if c.direction == "outbound" and c.status in RINGING), None)
     if problem:
@@ -168,6 +176,8 @@ def _page(guardian_id: int, screen: CallScreen | None = None, call: Call | None 
 @login_required
 def index():
     """The parent's phone in call mode: a call ringing from the school, or ring the school."""
+    if request.args.get("guardian") == STAFF:
+        return _page(None)
     guardian_id = parse_id(request.args.get("guardian"))
     if guardian_id is None:
         return redirect(url_for("simulator.index"))
@@ -191,15 +201,22 @@ def answer(call_id: int):
     machine = request.form.get("by") == "machine"
     with session_scope() as db:
         call = _call(db, call_id)
-        guardian = db.get(Guardian, call.guardian_id)
+        party = _party(db, call)
         number = school_sender(db, g.school.id, "sms")
         audit.record(db, g.school.id, g.staff.id, SIMULATE_CALL, f"call:{call.id}")
-    form = _form(call.provider_sid, guardian, number, "outbound-api",
+    form = _form(call.provider_sid, party, number, "outbound-api",
                  AnsweredBy="machine_end_beep" if machine else "human")
     response = post_voice(f"/twilio/voice/answer?c={call.id}", form)
     if machine:
         post_voice(f"/twilio/voice/status?c={call.id}", {**form, "CallStatus": "completed", "CallDuration": "15"})
-    return _answered(response, guardian.id, call.id)
+    return _answered(response, call.guardian_id, call.id)
+
+
+def _party(db, call: Call) -> str:
+    """The number at the other end: the family's, or the member of staff's."""
+    if call.guardian_id is None:
+        return call.phone or ""
+    return db.get(Guardian, call.guardian_id).phone
 
 
 @bp.post("/<int:call_id>/miss")
@@ -211,12 +228,12 @@ def miss(call_id: int):
         abort(400)
     with session_scope() as db:
         call = _call(db, call_id)
-        guardian = db.get(Guardian, call.guardian_id)
+        party = _party(db, call)
         number = school_sender(db, g.school.id, "sms")
-    post_voice(f"/twilio/voice/status?c={call.id}", _form(call.provider_sid, guardian, number, "outbound-api",
+    post_voice(f"/twilio/voice/status?c={call.id}", _form(call.provider_sid, party, number, "outbound-api",
                                                            CallStatus=outcome, CallDuration="0"))
-    flash("Missed call: the school will try again later (see the inbox).")
-    return redirect(url_for(".index", guardian=guardian.id))
+    flash("Missed call: the school will try again later (see the inbox)." if call.guardian_id else "Missed call.")
+    return redirect(url_for(".index", guardian=call.guardian_id or STAFF))
 
 
 @bp.post("/ring-school")
@@ -233,7 +250,7 @@ def ring_school():
     if number is None:
         return _page(guardian_id, problem="The school has no phone number set up.")
     sid = "CA" + uuid.uuid4().hex
-    response = post_voice("/twilio/voice/incoming", _form(sid, guardian, number, "inbound", CallStatus="ringing"))
+    response = post_voice("/twilio/voice/incoming", _form(sid, guardian.phone, number, "inbound", CallStatus="ringing"))
     with session_scope() as db:
         call = db.exec(select(Call).where(Call.provider_sid == sid)).first()
     return _answered(response, guardian_id, call.id if call else None)
@@ -246,29 +263,30 @@ def step(call_id: int):
     kind = request.form.get("kind", "")
     with session_scope() as db:
         call = _call(db, call_id)
-        guardian = db.get(Guardian, call.guardian_id)
+        party = _party(db, call)
+        guardian = db.get(Guardian, call.guardian_id) if call.guardian_id else None
         number = school_sender(db, g.school.id, "sms")
     direction = "outbound-api" if call.direction == "outbound" else "inbound"
-    form = _form(call.provider_sid, guardian, number, direction)
+    form = _form(call.provider_sid, party, number, direction)
     url = _our_path(request.form.get("url", ""))
     if kind == "keys":
         digits = request.form.get("digits", "").strip()
         if not digits or not all(c in "0123456789*#" for c in digits) or len(digits) > 5:
-            return _page(guardian.id, problem="Press one of the keypad keys.")
+            return _page(call.guardian_id, problem="Press one of the keypad keys.")
         form["Digits"] = digits
     elif kind == "speech":
         speech = request.form.get("speech", "").strip()
         if not speech or len(speech) > MAX_SPEECH_CHARS:
-            return _page(guardian.id, problem=f"Type what the parent says (1 to {MAX_SPEECH_CHARS} characters).")
+            return _page(call.guardian_id, problem=f"Type what the parent says (1 to {MAX_SPEECH_CHARS} characters).")
         form.update(SpeechResult=speech, Confidence="0.9")
     elif kind == "record":
         return _record(call, guardian, form, url)
     elif kind != "silence":
         abort(400)
-    return _answered(post_voice(url, form), guardian.id, call.id)
+    return _answered(post_voice(url, form), call.guardian_id, call.id)
 
 
-def _record(call: Call, guardian: Guardian, form: dict, url: str):
+def _record(call: Call, guardian: Guardian | None, form: dict, url: str):
     """A simulated recording: typed (rendered by the preview voice if there is one) or uploaded audio."""
     typed = request.form.get("said", "").strip()[:MAX_SPEECH_CHARS]
     upload = request.files.get("audio")
@@ -276,14 +294,18 @@ def _record(call: Call, guardian: Guardian, form: dict, url: str):
     if upload is not None and upload.filename:
         audio, content_type = upload.read(MAX_UPLOAD_BYTES + 1), (upload.mimetype or "audio/wav")
         if len(audio) > MAX_UPLOAD_BYTES or not content_type.startswith("audio/"):
-            return _page(guardian.id, problem="Upload an audio file of at most 5 MB, or type what the parent says.")
+            return _page(call.guardian_id, problem="Upload an audio file of at most 5 MB, or type what is said.")
     elif typed:
+        language = call.language or (guardian.preferred_language if guardian else None) or "en"
         try:
-            audio, content_type = render_wav(typed, call.language or guardian.preferred_language or "en"), "audio/wav"
+            audio = render_wav(typed, language)
         except PreviewUnavailable:
-            audio = None  # the typed words are kept as the transcript
+            # No offline voice for the language: a short tone stands in for the speaker, never another
+            # language's voice reading these words; the typed words are kept as the transcript.
+            audio = placeholder_wav()
+        content_type = "audio/wav"
     else:
-        return _page(guardian.id, problem="Type what the parent says after the beep, or upload a recording.")
+        return _page(call.guardian_id, problem="Type what is said after the beep, or upload a recording.")
     sid = "RE" + uuid.uuid4().hex
     callback = _our_path(request.form.get("callback", "")) if request.form.get("callback") else None
     fields = {"RecordingSid": sid, "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{form['AccountSid']}"
@@ -295,7 +317,7 @@ def _record(call: Call, guardian: Guardian, form: dict, url: str):
         stored = db.exec(select(VoiceRecording).where(VoiceRecording.provider_sid == sid)).first()
         if stored is not None:  # a simulated recording lives with the call, not at a provider
             stored.audio, stored.content_type, stored.transcript, stored.url = audio, content_type, typed or None, None
-    return _answered(response, guardian.id, call.id)
+    return _answered(response, call.guardian_id, call.id)
 
 
 @bp.post("/start")
@@ -330,18 +352,32 @@ def next_review(db, guardian: Guardian) -> Review | None:
                           Review.starts_at > utcnow()).order_by(Review.starts_at)).first()
 
 
+def placeholder_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
+    """A quiet 440 Hz tone: the sound of a simulated recording in a language with no preview voice."""
+    frames = bytearray()
+    for n in range(int(seconds * rate)):
+        frames += int(3000 * math.sin(2 * math.pi * 440 * n / rate)).to_bytes(2, "little", signed=True)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(bytes(frames))
+    return out.getvalue()
+
+
 @bp.post("/<int:call_id>/hang-up")
 @login_required
 def hang_up(call_id: int):
     """The parent hangs up: Twilio reports the call completed."""
     with session_scope() as db:
         call = _call(db, call_id)
-        guardian = db.get(Guardian, call.guardian_id)
+        party = _party(db, call)
         number = school_sender(db, g.school.id, "sms")
     if call.direction == "outbound":
-        post_voice(f"/twilio/voice/status?c={call.id}", _form(call.provider_sid, guardian, number, "outbound-api",
+        post_voice(f"/twilio/voice/status?c={call.id}", _form(call.provider_sid, party, number, "outbound-api",
                                                                CallStatus="completed", CallDuration="60"))
-    return redirect(url_for(".index", guardian=guardian.id))
+    return redirect(url_for(".index", guardian=call.guardian_id or STAFF))
 
 
 @bp.get("/preview")

@@ -13,19 +13,23 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from sqlmodel import select
 
 from bot.calls.placing import retry_unvoiced_calls
+from bot.calls.staff_prompts import request_prompt_call
 from bot.calls.prompts import RECORDABLE_KEYS, message_keys, own_recording_key, recorded
 from bot.inbox import audit, bp
 from bot.inbox.auth import login_required
 from bot.language.i18n import catalog_languages
+from bot.inbox.wording import mask_phone
 from bot.messaging.channel import ChannelError, get_channel
+from bot.messaging.phones import InvalidPhoneNumber, normalise_phone
 from storage.db import session_scope
 from templates_i18n.catalog import default_catalogs
-from storage.models import Guardian, Message, VoicePrompt, VoiceRecording
+from storage.models import Guardian, Message, School, StaffUser, VoicePrompt, VoiceRecording
 
 log = logging.getLogger(__name__)
 MAX_PROMPT_BYTES = 5 * 1024 * 1024
 AUDIO_TYPES = {"audio/wav", "audio/x-wav", "audio/wave", "audio/mpeg", "audio/mp3", "audio/ogg", "audio/webm"}
 UPLOAD_PROMPT = "upload_voice_prompt"
+RECORD_BY_PHONE = "record_prompt_by_phone"
 
 
 @bp.get("/recordings/<int:recording_id>")
@@ -85,6 +89,29 @@ def record_message(message_id: int):
             retry_unvoiced_calls(db, g.school.id, language)
     flash(problem or "Recording saved: the family will be phoned with it.", "error" if problem else "message")
     return redirect(url_for("inbox.thread", conversation_id=conversation_id) + f"#m{message_id}")
+
+
+@bp.post("/voice-prompts/call")
+@login_required
+def record_prompt_by_phone():
+    """The school rings the member of staff, who records one prompt after the beep."""
+    key, language = request.form.get("key", ""), request.form.get("language", "")
+    if (key not in RECORDABLE_KEYS and key not in message_keys()) or language not in catalog_languages():
+        flash("Choose one of the listed prompts and languages.", "error")
+        return redirect(url_for("inbox.voice_prompts"))
+    try:
+        phone = normalise_phone(request.form.get("phone", ""), g.school.default_region)
+    except InvalidPhoneNumber:
+        flash("Type the phone number to ring, e.g. 07700 900123.", "error")
+        return redirect(url_for("inbox.voice_prompts") + f"#lang-{language}")
+    with session_scope() as db:
+        call = request_prompt_call(db, db.get(School, g.school.id), db.get(StaffUser, g.staff.id), key, language,
+                                   phone)
+        audit.record(db, g.school.id, g.staff.id, RECORD_BY_PHONE, f"call:{call.id}")
+    where = (" It rings in the parent simulator, under Your own phone."
+             if get_channel().simulated else "")
+    flash(f"The school is ringing {mask_phone(phone)} now: answer, listen, and speak after the beep.{where}")
+    return redirect(url_for("inbox.voice_prompts") + f"#lang-{language}")
 
 
 MAX_TRANSCRIPT_CHARS = 2000

@@ -28,7 +28,7 @@ media = Blueprint("voice_media", __name__, url_prefix="/voice-media")
 
 CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
-STEPS = {"menu", "imenu", "recorded", "flow", "flowrec", "lang"}
+STEPS = {"menu", "imenu", "recorded", "flow", "flowrec", "lang", "promptrec"}
 MAX_ID = 2**31 - 1
 
 

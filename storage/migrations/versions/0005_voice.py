@@ -34,7 +34,10 @@ def upgrade() -> None:
     op.create_table('call',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),
-    sa.Column('guardian_id', sa.Integer(), nullable=False),
+    sa.Column('guardian_id', sa.Integer(), nullable=True),
+    sa.Column('staff_user_id', sa.Integer(), nullable=True),
+    sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('prompt_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('flow_run_id', sa.Integer(), nullable=True),
@@ -52,6 +55,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['flow_run_id'], ['flowrun.id'], ),
     sa.ForeignKeyConstraint(['guardian_id'], ['guardian.id'], ),
     sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
+    sa.ForeignKeyConstraint(['staff_user_id'], ['staffuser.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('provider_sid')
     )

@@ -552,3 +552,39 @@ def test_questions_by_phone_in_a_language_with_no_voice_wait_for_every_question_
     for key in ("pre_review.intro", "pre_review.going_well.ask", "pre_review.readback.summary",
                 "flow.hint.choice", "voice.answer_record"):
         assert key in message.error_message  # not only the first question: every one the call may ask
+
+
+def test_a_family_on_the_phone_is_not_rung_again_until_the_call_ends(app, db):
+    school, guardian = voice_parent(db, "pl")
+    start = datetime(2026, 11, 10, 10, 0, tzinfo=timezone.utc)
+    with at(start):
+        send_catalogue(app, school, guardian)
+        run_jobs(app)
+        [first] = calls_of(db, guardian)
+        answer(app, first)  # on the phone now
+        send_catalogue(app, school, guardian, key="review.cancelled")
+        run_jobs(app)
+    first, second = calls_of(db, guardian)
+    assert second.status == "planned" and second.next_attempt_at == start.replace(minute=2)
+    with at(start.replace(minute=1)):
+        status(app, first, "completed", CallDuration="60")
+    with at(start.replace(minute=3)):
+        with app.app_context():
+            run_sweep()
+        run_jobs(app)
+    first, second = calls_of(db, guardian)
+    assert first.status == "completed" and second.status == "ringing"
+
+
+def test_the_reminders_one_tap_question_is_closed_once_the_call_offers_its_menu(app, db):
+    school, guardian = voice_parent(db, "pl")
+    with app.app_context(), session_scope() as session:
+        start_flow(session, session.get(Guardian, guardian.id), session.get(School, school.id), "review_reminder",
+                   {"child": "Amira", "school": school.name, "date": "3 December, 14:00", "place": "Room 4"})
+    run_jobs(app)
+    [call] = calls_of(db, guardian)
+    menu = answer(app, call)
+    assert "naciśnij 2" in menu.spoken()  # the call's menu, not the text's one-tap question
+    [run] = db.exec(select(FlowRun)).all()
+    db.refresh(run)
+    assert run.status == "cancelled"  # no text chaser will turn into another call

@@ -89,6 +89,7 @@ class _Step:
             return self.ask_flow(run, said)
         if after_flow:
             return said + self.goodbye()
+        flow_runs.close_one_tap_question(self.session, self.guardian.id)
         return self.menu(said)
 
     def ask_flow(self, run, said: list, tries: int = 0) -> list:

@@ -28,6 +28,10 @@ from storage.queries import school_sender
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 3
+ON_A_CALL_WAIT = timedelta(minutes=2)
+# A call still "live" after this long lost its final report; it no longer holds the next one back.
+LIVE_CALL_LIMIT = timedelta(hours=1)
+LIVE_STATUSES = ("dialing", "queued", "ringing", "in-progress")
 WAITING = ("calling",)  # a message waiting on its call
 
 
@@ -56,6 +60,10 @@ def place(call_id: int) -> str | None:
             return None
         if guardian.opted_out:
             finish(session, call, "blocked", "The parent has opted out: no call was made.", message_status="blocked")
+            return None
+        if _on_another_call(session, call, now):
+            call.next_attempt_at = now + ON_A_CALL_WAIT  # one call at a time: ring after this one ends
+            defer(session, "place_call", call.id, at=call.next_attempt_at)
             return None
         allowed = next_allowed_time(now, school.timezone, *effective_quiet_hours(school, guardian))
         if allowed > now and not _urgent(session, call):
@@ -86,6 +94,13 @@ def _staff_call(session: Session, call: Call) -> OutboundCall | None:
         return None
     return OutboundCall(to=call.phone, sender=sender, answer_url=voice_url("/twilio/voice/answer", c=call.id),
                         status_callback=voice_url("/twilio/voice/status", c=call.id), machine_detection=False)
+
+
+def _on_another_call(session: Session, call: Call, now: datetime) -> bool:
+    """Whether the family is being rung, or is on the phone with us, right now (another call)."""
+    return session.exec(select(Call.id).where(Call.guardian_id == call.guardian_id, Call.id != call.id,
+                                              Call.status.in_(LIVE_STATUSES),
+                                              Call.updated_at > now - LIVE_CALL_LIMIT)).first() is not None
 
 
 def _urgent(session: Session, call: Call) -> bool:

@@ -99,6 +99,14 @@ def resume_flow(session: Session, guardian: Guardian, school: School) -> list[in
     return _apply(session, run, guardian, school, Repeat(), inbound=None, urgent=False)[1]
 
 
+def close_one_tap_question(session: Session, guardian_id: int) -> None:
+    """A reminder's one-tap question was spoken on a call, where the call's own menu replaced it:
+    it is closed, so no text chaser turns into another call."""
+    run = live_run(session, guardian_id)
+    if run is not None and run.flow_id in INTERRUPTIBLE_FLOWS:
+        _finish(run, "cancelled")
+
+
 def end_for_opt_out(session: Session, guardian_id: int) -> None:
     """STOP ends any flow: nothing more is asked."""
     run = live_run(session, guardian_id)

@@ -52,14 +52,17 @@ class _Step:
                                           else self.school.staff_language)
 
     def prompt(self, key: str, **values):
+        """A fixed prompt in the call's language (voice or recording), as a list (empty if neither)."""
         found = prompt(self.session, self.school.id, key, self.language, school=self.school.name, **values)
         return [found] if found is not None else []
 
     def goodbye(self, *keys: str) -> list:
+        """These prompts, goodbye, and hang up."""
         verbs = [p for key in keys + ("voice.goodbye",) for p in self.prompt(key)]
         return verbs + [Hangup()]
 
     def menu(self, before: list, tries: int = 0, step: str = "menu", key: str = "voice.menu") -> list:
+        """What was said, then the menu's keys, waiting for one (silence comes back with tries + 1)."""
         options = self.prompt(key)
         if step == "imenu" and self.guardian.preferred_channel != "voice":
             options += self.prompt("voice.calls_option")
@@ -76,6 +79,7 @@ class _Step:
         return verbs
 
     def spoken_again(self) -> list:
+        """Everything this call has already said to the parent, to hear again (menu key 1)."""
         spoken = self.session.exec(select(Message).where(Message.call_id == self.call.id,
                                                          Message.direction == "outbound",
                                                          Message.status == "spoken").order_by(Message.id)).all()
@@ -93,6 +97,7 @@ class _Step:
         return self.menu(said)
 
     def ask_flow(self, run, said: list, tries: int = 0) -> list:
+        """Wait for the answer to the flow's current question: keys, speech where heard, else a recording."""
         flow = current_app.extensions["flows"][run.flow_id]
         state = run.state or {}
         step = flow.steps.get(state.get("current") or "")

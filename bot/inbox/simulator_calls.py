@@ -21,6 +21,7 @@ from sqlmodel import select
 
 from bot.channels.speech_preview import PreviewUnavailable, preview_voice, render_wav
 from bot.channels.twilio.signature import sign
+from bot.channels.twilio.voices import VOICES
 from bot.inbox import audit, queries
 from bot.inbox.auth import login_required
 from bot.inbox.safety import parse_id, refuse_nul
@@ -90,8 +91,7 @@ def post_voice(path: str, params: dict[str, str]):
 
 
 def _language_of(say_language: str) -> str:
-    from bot.channels.twilio.voices import VOICES
-
+    """Our language code for a <Say> language tag ("bn-IN" → "bn")."""
     for code, row in VOICES.items():
         if row.say_language == say_language:
             return code

@@ -43,9 +43,7 @@ def render(verbs: list) -> str:
         if isinstance(verb, (Say, Play)):
             _prompts(response, [verb])
         elif isinstance(verb, Gather):
-            options = dict(action=verb.action, method="POST", num_digits=verb.num_digits,
-                           timeout=verb.timeout_seconds, action_on_empty_result=False)
-            options.pop("action_on_empty_result")
+            options = dict(action=verb.action, method="POST", num_digits=verb.num_digits, timeout=verb.timeout_seconds)
             speech = voice_row(verb.speech_language).speech_language if verb.speech_language else None
             if speech:
                 options.update(input="dtmf speech", language=speech, speech_timeout="auto")

@@ -46,18 +46,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
 
     from bot import inbox
-    from bot.channels.twilio import webhooks
+    from bot.channels.twilio import voice_webhooks, webhooks
     from bot.inbox.safety import RowIdConverter
 
     app.url_map.converters["int"] = RowIdConverter  # before any route is added: one rule for every id
 
     csrf.exempt(webhooks.bp)  # Twilio signs its requests instead
     app.register_blueprint(webhooks.bp)
+    csrf.exempt(voice_webhooks.bp)
+    app.register_blueprint(voice_webhooks.bp)
+    app.register_blueprint(voice_webhooks.media)
     app.register_blueprint(inbox.bp)
     if app.config["CHANNEL"] == "simulator":
-        from bot.inbox import simulator
+        from bot.inbox import simulator, simulator_calls
 
         app.register_blueprint(simulator.bp)
+        app.register_blueprint(simulator_calls.bp)
 
     from bot.cli import register_commands
 

@@ -32,6 +32,7 @@ _SIMPLE = {
     "SEND_RATE_BURST": "1",
     "WHATSAPP_TEMPLATES": None,          # JSON: template key -> language -> content SID (HX...)
     "WHATSAPP_FAILOVER_MINUTES": "60",   # undelivered on WhatsApp this long -> SMS
+    "CALL_RETRY_MINUTES": "30",  # wait before ringing again after busy / no answer / voicemail (allowed hours)
     "DISPATCH_RECOVERY_MINUTES": "15",   # a send cut off this long ago, with no word from Twilio, is retried
     "FLOW_CHASER_HOURS": "48",           # an unanswered flow question gets one gentle chaser...
     "FLOW_EXPIRY_HOURS": "120",          # ...and the flow expires this long after the last activity
@@ -80,7 +81,7 @@ def load_settings(environ: dict[str, str] | None = None) -> dict:
                 "SESSION_MAX_HOURS"):
         settings[key] = float(settings[key])
     for key in ("TRUSTED_PROXY_HOPS", "TRANSLATION_CACHE_TTL", "MAX_WEBHOOK_BYTES", "SEND_RATE_BURST", "WHATSAPP_FAILOVER_MINUTES",
-                "DISPATCH_RECOVERY_MINUTES"):
+                "DISPATCH_RECOVERY_MINUTES", "CALL_RETRY_MINUTES"):
         settings[key] = int(settings[key])
     settings["MAX_CONTENT_LENGTH"] = settings["MAX_WEBHOOK_BYTES"]
     settings["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -5,6 +5,8 @@ never the other way round. Jobs run inside the app context that worker.py (or a 
 """
 from __future__ import annotations
 
+from bot.calls.placing import place
+from bot.calls.staff_prompts import save_prompt_recording as _save_prompt_recording
 from bot.conversation.turn import process_guardian as _process_guardian
 from bot.messaging.delivery import deliver
 from bot.messaging.recovery import recover_send as _recover_send
@@ -34,6 +36,16 @@ def deliver_message(message_id: int) -> None:
 def recover_send(message_id: int) -> str | None:
     """Settle a send a crash cut off: ask the provider, then record it or send it again (once)."""
     return _recover_send(message_id)
+
+
+def place_call(call_id: int) -> str | None:
+    """Ring a guardian for a planned call (once, at an allowed hour, with a voice or recordings)."""
+    return place(call_id)
+
+
+def save_prompt_recording(recording_id: int) -> int | None:
+    """Keep a prompt a member of staff recorded by phone (fetched from the provider)."""
+    return _save_prompt_recording(recording_id)
 
 
 def send_reminder_batch(reminder_ids: list[int]) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.calls.placing import sweep_calls
 from bot.conversation.flow_runs import sweep_flows
 from bot.messaging.sweep import sweep_messaging
 from bot.reviews.sweep import sweep_reviews
@@ -19,7 +20,7 @@ from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
-AREAS = (sweep_messaging, sweep_reviews, sweep_flows, sweep_checkins)
+AREAS = (sweep_messaging, sweep_reviews, sweep_flows, sweep_checkins, sweep_calls)
 
 
 def run_sweep() -> dict[str, int] | None:

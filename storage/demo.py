@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
 
-from storage.models import (CheckIn, CheckInAnswer, Child, Conversation, Guardian, GuardianChild, Message, School,
-                            SchoolNumber, StaffUser, Target, TargetRevision, TargetShare, utcnow)
+from storage.models import (CheckIn, CheckInAnswer, Child, Conversation, Guardian, GuardianChild, Message, Review,
+                            School, SchoolNumber, StaffUser, Target, TargetRevision, TargetShare, utcnow)
 
 DEMO_SCHOOL = "Riverside Primary School"
 DEMO_NUMBER = "+447700900000"
@@ -25,7 +25,12 @@ DEMO_FAMILIES = [
     ("Fatima Al-Sayed", "+447700900104", "ar", "whatsapp", "Omar Al-Sayed", "EHCP"),
     ("Ioana Popescu", "+447700900105", "ro", "sms", "Andrei Popescu", "SEN support"),
     ("Sarah Jones", "+447700900106", "en", "sms", "Mia Jones", "SEN support"),
+    # Families who cannot read a text in any language: the school phones them (issue 10).
+    ("Rahima Begum", "+447700900107", "bn", "voice", "Ayaan Begum", "SEN support"),
+    ("Hodan Abdi", "+447700900108", "so", "voice", "Sagal Abdi", "EHCP"),
 ]
+# Voice-first families' children have a review coming up, so a call can carry its reminder at once.
+DEMO_REVIEW_DAYS = {"Ayaan Begum": 10, "Sagal Abdi": 12}
 
 
 def seed_demo(session: Session) -> School:
@@ -47,6 +52,11 @@ def seed_demo(session: Session) -> School:
         session.flush()
         session.add(GuardianChild(guardian_id=guardian.id, child_id=child.id, relationship="parent"))
         session.add(Conversation(school_id=school.id, guardian_id=guardian.id))
+        if child_name in DEMO_REVIEW_DAYS:  # reminders are planned by the app when staff schedule; none here
+            starts = (utcnow() + timedelta(days=DEMO_REVIEW_DAYS[child_name])).replace(hour=14, minute=0, second=0,
+                                                                                      microsecond=0)
+            session.add(Review(school_id=school.id, child_id=child.id, starts_at=starts, kind="sen_support",
+                               location="Room 4"))
     session.flush()
     _seed_targets(session, school)
     return school

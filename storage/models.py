@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
@@ -153,6 +153,8 @@ class Message(SQLModel, table=True):
     urgent: bool = False  # staff may bypass quiet hours
     not_before: Optional[datetime] = None  # held until then (quiet hours)
     failover_of_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    # The phone call that speaks (outbound) or recorded (inbound) this message, for voice.
+    call_id: Optional[int] = Field(default=None, foreign_key="call.id", index=True)
     content_sid: Optional[str] = None  # approved WhatsApp template used outside the 24-hour window
     created_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: Optional[datetime] = None
@@ -245,6 +247,35 @@ class Target(SQLModel, table=True):
     # The school's own notes on how it is going in school (shown beside the family's view).
     school_notes: Optional[str] = Field(default=None, sa_column=Column(Text))
     revision: int = 1
+class Call(SQLModel, table=True):
+    """One phone call to or from a guardian: the database is its schedule, like a message's.
+
+    `purpose` says why we call (message | flow | inbound); the messages it speaks point at it
+    (Message.call_id). Busy, unanswered, failed and machine-answered calls are tried again
+    (`attempts`, `next_attempt_at`) up to the limit, then shown to staff in `status_note`.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    # A family's call; or, for `purpose` "prompt", a member of staff recording a prompt by phone.
+    guardian_id: Optional[int] = Field(default=None, foreign_key="guardian.id", index=True)
+    staff_user_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
+    phone: Optional[str] = None  # the number rung for a staff call (a family's is on the guardian)
+    prompt_key: Optional[str] = None  # what staff record on a "prompt" call (in `language`)
+    direction: str = "outbound"  # outbound | inbound
+    purpose: str = "message"  # message | flow | inbound | prompt
+    flow_run_id: Optional[int] = Field(default=None, foreign_key="flowrun.id")
+    language: Optional[str] = None
+    # planned | dialing | queued | ringing | in-progress | completed | busy | no-answer | failed
+    # | canceled | cannot_call | blocked
+    status: str = Field(default="planned", index=True)
+    answered_by: Optional[str] = None  # human | machine
+    duration_seconds: Optional[int] = None
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = Field(default=None, index=True)
+    provider_sid: Optional[str] = Field(default=None, unique=True)
+    status_note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    simulated: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -357,3 +388,33 @@ class ConversationFlag(SQLModel, table=True):
     message_id: Optional[int] = Field(default=None, foreign_key="message.id")
     created_at: datetime = Field(default_factory=utcnow)
     cleared_at: Optional[datetime] = Field(default=None, index=True)
+class VoicePrompt(SQLModel, table=True):
+    """A member of staff's recording of one catalogue message in one language (played instead of a voice)."""
+
+    __table_args__ = (UniqueConstraint("school_id", "key", "language"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    key: str
+    language: str
+    content_type: str = "audio/wav"
+    audio: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    recorded_by_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class VoiceRecording(SQLModel, table=True):
+    """What a parent said after the beep: the provider's recording, fetched through the app only."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id", index=True)
+    provider_sid: str = Field(unique=True)
+    url: Optional[str] = Field(default=None, sa_column=Column(Text))  # never shown to a browser
+    duration_seconds: Optional[int] = None
+    # Only simulated recordings keep their audio here; real ones stay at the provider.
+    content_type: Optional[str] = None
+    audio: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary))
+    transcript: Optional[str] = Field(default=None, sa_column=Column(Text))  # typed by staff or the simulator
+    created_at: datetime = Field(default_factory=utcnow)

@@ -65,11 +65,11 @@ def test_unknown_preference_still_reaches_the_family_by_sms():
     assert route.channel == "sms" and "pigeon" in route.reason
 
 
-def test_voice_preference_is_a_voice_route_delivered_by_sms_until_calls_exist():
+def test_voice_preference_is_a_voice_route_now_that_calls_exist():
     route = choose_route("voice", None, NOW, template_available=False, whatsapp_capable_sender=False)
-    assert route.channel == "voice" and "SMS" in route.reason
-    assert deliverable_route(route).channel == "sms"
-    assert deliverable_route(route, voice_available=True) == route
+    assert route.channel == "voice" and "phone calls" in route.reason
+    assert deliverable_route(route) == route
+    assert deliverable_route(route, voice_available=False).channel == "sms"
     assert deliverable_route(SMS) == SMS and deliverable_route(WHATSAPP) == WHATSAPP
 
 
@@ -112,7 +112,7 @@ def test_blocks_and_invalid_numbers_stop_without_failover(code):
 
 @pytest.mark.parametrize("code", [30003, 30005, 30006, 30007, 30008, 21614, None])
 def test_sms_that_reaches_no_handset_goes_to_a_call_only_where_calls_exist(code):
-    assert failover_after(SMS, err(code), "undelivered") is None  # today: staff are told instead
+    assert failover_after(SMS, err(code), "undelivered", voice_available=False) is None  # no calls: staff are told
     after = failover_after(SMS, err(code), "undelivered", voice_available=True)
     assert after is not None and after.channel == "voice"
 

@@ -20,6 +20,7 @@ from storage.models import FlowAnswer, FlowRun, Guardian, Message, School, utcno
 from storage.queries import conversation_for
 
 LIVE = ("active", "paused")
+SILENCE = "(no answer on the phone)"
 # A reminder's one-tap question gives way to a real conversation; a real one is never interrupted.
 INTERRUPTIBLE_FLOWS = {"review_reminder"}
 
@@ -76,12 +77,28 @@ def follow_script(run: FlowRun, guardian: Guardian, school: School) -> None:
         run.language = language
 
 
-def repeat_question(session: Session, guardian: Guardian, school: School) -> list[int]:
-    """Ask the current question of an active flow again (after HELP)."""
+def repeat_question(session: Session, guardian: Guardian, school: School, in_call: int | None = None) -> list[int]:
+    """Ask the current question of an active flow again (after HELP, or silence on a call)."""
     run = live_run(session, lock_guardian(session, guardian.id).id)
     if run is None or run.status != "active":
         return []
-    return _apply(session, run, guardian, school, Repeat(), inbound=None, urgent=True)[1]
+    return _apply(session, run, guardian, school, Repeat(), inbound=None, urgent=True, in_call=in_call)[1]
+
+
+def skip_question(session: Session, guardian: Guardian, school: School, in_call: int | None = None) -> list[int]:
+    """Skip the current question, as a parent who says "skip" would (silence on a call, asked twice)."""
+    run = live_run(session, lock_guardian(session, guardian.id).id)
+    if run is None or run.status != "active":
+        return []
+    step_id = (run.state or {}).get("current")
+    skip_word = "skip"  # English answer words are understood from every parent (flows/matching.py)
+    to_send = _apply(session, run, guardian, school, Answer(skip_word), inbound=None, urgent=True, in_call=in_call)[1]
+    session.flush()
+    skipped = session.exec(select(FlowAnswer).where(FlowAnswer.flow_run_id == run.id, FlowAnswer.step_id == step_id)
+                           .order_by(FlowAnswer.id.desc())).first()
+    if skipped is not None and skipped.status == "skipped" and skipped.message_id is None:
+        skipped.value = SILENCE  # so staff read "Skipped", not "no longer applies"
+    return to_send
 
 
 def resume_flow(session: Session, guardian: Guardian, school: School) -> list[int]:
@@ -91,6 +108,14 @@ def resume_flow(session: Session, guardian: Guardian, school: School) -> list[in
         return []
     run.status = "active"
     return _apply(session, run, guardian, school, Repeat(), inbound=None, urgent=False)[1]
+
+
+def close_one_tap_question(session: Session, guardian_id: int) -> None:
+    """A reminder's one-tap question was spoken on a call, where the call's own menu replaced it:
+    it is closed, so no text chaser turns into another call."""
+    run = live_run(session, guardian_id)
+    if run is not None and run.flow_id in INTERRUPTIBLE_FLOWS:
+        _finish(run, "cancelled")
 
 
 def end_for_opt_out(session: Session, guardian_id: int) -> None:
@@ -132,8 +157,14 @@ def time_out_quiet_runs(session: Session, now: datetime) -> list[int]:
 
 
 def _apply(session: Session, run: FlowRun, guardian: Guardian, school: School, event: Event, *,
-           inbound: Message | None, urgent: bool, activity: bool = True) -> tuple[Outcome | None, list[int]]:
-    """Run the engine, store what it learned and queue what it says (the outcome, message ids)."""
+           inbound: Message | None, urgent: bool, activity: bool = True,
+           in_call: int | None = None) -> tuple[Outcome | None, list[int]]:
+    """Run the engine, store what it learned and queue what it says (the outcome, message ids).
+
+    An answer given on a phone call is answered in that call: what the flow says next is spoken there.
+    """
+    if inbound is not None and inbound.channel == "voice" and inbound.call_id is not None:
+        in_call = inbound.call_id
     flow = current_app.extensions["flows"][run.flow_id]
     try:
         outcome = advance(flow, run.state or None, event, run.language, words_for(run.language))
@@ -155,7 +186,8 @@ def _apply(session: Session, run: FlowRun, guardian: Guardian, school: School, e
         _finish(run, outcome.status)
     conversation = conversation_for(session, guardian)
     return outcome, [queue_catalogue_message(session, guardian, conversation, school, output.template_key,
-                                             output.values, language=run.language, urgent=urgent).id
+                                             output.values, language=run.language, urgent=urgent,
+                                             in_call=in_call).id
                      for output in outcome.outputs]
 
 

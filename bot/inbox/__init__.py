@@ -7,7 +7,7 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__)
 
-from bot.inbox import auth, display, help, language_fix, reply, reviews, safety, views  # noqa: E402,F401  (routes register on bp)
+from bot.inbox import auth, display, help, language_fix, reply, reviews, safety, views, voice  # noqa: E402,F401  (routes register on bp)
 from bot.inbox import checkin_settings, children, family_hooks  # noqa: E402,F401  (targets and check-ins)
 
 bp.record_once(display.register_filters)

@@ -7,12 +7,13 @@ English from the same catalogue keys the parent's messages used.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session, select
 
 from bot.conversation import flow_runs
 from bot.language.i18n import render_template
+from bot.inbox.queries import recordings_for
 from bot.inbox.review_queries import messages_by_id
 from flows import Flow, Step
 from flows.model import CHOICE, QUESTION_TYPES, SCALE, YES_NO
@@ -35,6 +36,7 @@ class AnswerRow:
     state: str  # text | choice | skipped | withdrawn | not_understood | waiting | not_asked
     words: str = ""  # a choice in English, or the parent's words when there is no message
     message: Message | None = None  # the parent's own message, original + translation
+    recording_id: int | None = None  # an answer recorded on a phone call, played through the app
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,9 @@ def build_contribution(session: Session, flow: Flow, run: FlowRun, guardian: Gua
     messages = messages_by_id(session, run.school_id, [a.message_id for a in latest.values() if a.message_id])
     live = run.status in flow_runs.LIVE
     rows = [_row(step, latest.get(step.id), messages, values, live) for step in question_steps(flow)]
+    recordings = recordings_for(session, run.school_id, list(messages))
+    rows = [replace(row, recording_id=recordings[row.message.id].id)
+            if row.message is not None and row.message.id in recordings else row for row in rows]
     return Contribution(run=run, guardian=guardian, status=run_status(run), rows=rows)
 
 
@@ -119,7 +124,8 @@ def _row(step: Step, answer: FlowAnswer | None, messages: dict[int, Message], va
     if answer.status == "skipped":
         # A skip with no message of the parent's is the engine withdrawing an answer that an
         # earlier correction took off the route (e.g. "how you will join" after "not coming").
-        return AnswerRow(step.id, label, "skipped" if message else "withdrawn")
+        # A question skipped after silence on a phone call has no message either, but says so in its value.
+        return AnswerRow(step.id, label, "skipped" if message or answer.value else "withdrawn")
     if answer.status == "not_understood":
         return AnswerRow(step.id, label, "not_understood", words=answer.value or "", message=message)
     if step.type in (CHOICE, YES_NO, SCALE):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from storage.models import Child, Conversation, Guardian, GuardianChild, Message, StaffUser
+from storage.models import Child, Conversation, Guardian, GuardianChild, Message, StaffUser, VoiceRecording
 
 LIST_LIMIT = 200
 # Outbound statuses that mean the parent's phone has the message (or the network has it).
@@ -156,3 +156,12 @@ def phone_view_messages(session: Session, school_id: int, guardian_id: int) -> l
         .order_by(Message.created_at, Message.id)
     )
     return list(session.exec(query).all())
+
+
+def recordings_for(session: Session, school_id: int, message_ids: list[int]) -> dict:
+    """message id -> the parent's recording left with it (voice messages, answers recorded on a call)."""
+    if not message_ids:
+        return {}
+    rows = session.exec(select(VoiceRecording).where(VoiceRecording.school_id == school_id,
+                                                     VoiceRecording.message_id.in_(message_ids))).all()
+    return {row.message_id: row for row in rows}

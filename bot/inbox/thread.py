@@ -110,5 +110,6 @@ def render_thread(session: Session, conversation: Conversation, guardian: Guardi
         reply_translated=replies_translated(parent_language(guardian, g.school), g.school),
         flow=flow_banner(session, guardian.id, current_app.extensions["flows"]), held=quiet_holds(messages, g.school),
         understood=understood_answers(session, messages, current_app.extensions["flows"]),
+        recordings=queries.recordings_for(session, g.school.id, [m.id for m in messages if m.direction == "inbound"]),
     )
     return page, status

@@ -19,6 +19,9 @@ STATUS_WORDS = {
     "sent": "Sent",
     "delivered": "Delivered",
     "read": "Read",
+    "calling": "Phoning the parent",
+    "in_call": "Spoken on the phone",
+    "spoken": "Spoken on the phone",
 }
 FAILED_STATUSES = {"failed", "undelivered"}
 
@@ -56,7 +59,7 @@ def status_tone(message: Message) -> str:
     """A CSS modifier for the status: 'ok', 'wait' or 'bad'."""
     if message.status in FAILED_STATUSES or message.status == "blocked":
         return "bad"
-    if message.status in ("outbox", "dispatching"):
+    if message.status in ("outbox", "dispatching", "calling"):
         return "wait"
     return "ok"
 

@@ -75,6 +75,18 @@ class OutboundTemplate:
 
 
 @dataclass(frozen=True)
+class OutboundCall:
+    """A phone call to place: the provider fetches `answer_url` for what to say when it is answered."""
+
+    to: str
+    sender: str
+    answer_url: str
+    status_callback: str | None = None
+    machine_detection: bool = True  # so a voicemail gets its short message, not the whole menu
+    ring_seconds: int = 30
+
+
+@dataclass(frozen=True)
 class SendResult:
     """What the provider said when it accepted a message."""
 
@@ -116,6 +128,22 @@ class Channel(Protocol):
 
     def find_sent(self, message: OutboundText, since: datetime) -> str | None:
         """The provider's id for this very text if it accepted it since `since` (an interrupted send), else None."""
+        ...
+
+    def place_call(self, call: OutboundCall) -> SendResult:
+        """Ask the provider to ring a guardian; raise ChannelError on refusal."""
+        ...
+
+    def speaks(self, language: str | None) -> bool:
+        """Whether the provider has a voice that can read this language aloud."""
+        ...
+
+    def hears(self, language: str | None) -> bool:
+        """Whether the provider can turn speech in this language into text."""
+        ...
+
+    def fetch_recording(self, url: str) -> tuple[bytes, str]:
+        """A recording's audio and content type, fetched with the account's credentials."""
         ...
 
 

@@ -20,6 +20,7 @@ from bot.messaging.quiet_hours import effective_quiet_hours, next_allowed_time
 from bot.messaging.ratelimit import SendRate, acquire, sender_key
 from bot.messaging.routing import Route, choose_route, deliverable_route, template_for
 from bot.messaging.status import advance_status, record_failure
+from bot.messaging.voice_outbox import attach_to_call, wants_call
 from bot.tasks import defer, get_redis
 from storage.db import session_scope
 from storage.models import Guardian, Message, School, utcnow
@@ -53,6 +54,9 @@ def deliver(message_id: int) -> None:
         if hold_until is not None:
             message.not_before = hold_until
             defer(session, "deliver_message", message_id, at=hold_until)
+            return
+        if wants_call(message, guardian):
+            attach_to_call(session, message, guardian)  # quiet hours were checked above, as for a text
             return
         payload = _payload(session, message, guardian, now)
         if payload is None:

@@ -30,10 +30,12 @@ def parent_language(guardian: Guardian, school: School) -> str:
 def queue_message(session: Session, guardian: Guardian, conversation: Conversation, *, body: str,
                   rendering: Rendering, kind: str, language: str, template_key: str | None = None,
                   template_values: dict | None = None, staff_author_id: int | None = None,
-                  urgent: bool = False, send_key: str | None = None) -> Message:
+                  urgent: bool = False, send_key: str | None = None, in_call: int | None = None) -> Message:
     """Store an outbound message in the outbox; delivery is queued when the transaction commits.
 
-    The channel is provisional: delivery picks the route at send time.
+    The channel is provisional: delivery picks the route at send time. `in_call` is a call the
+    parent is on right now (answering questions by phone): the message is spoken in that call,
+    not delivered.
     """
     message = Message(
         school_id=guardian.school_id, conversation_id=conversation.id, guardian_id=guardian.id,
@@ -44,16 +46,19 @@ def queue_message(session: Session, guardian: Guardian, conversation: Conversati
         staff_author_id=staff_author_id, status="outbox", urgent=urgent, send_key=send_key,
         simulated=get_channel().simulated,
     )
+    if in_call is not None:
+        message.channel, message.status, message.call_id = "voice", "in_call", in_call
     session.add(message)
     conversation.last_message_at = message.created_at
     session.flush()
-    defer(session, "deliver_message", message.id)
+    if in_call is None:
+        defer(session, "deliver_message", message.id)
     return message
 
 
 def queue_catalogue_message(session: Session, guardian: Guardian, conversation: Conversation,
                             school: School, key: str, values: dict, language: str | None = None,
-                            urgent: bool = False) -> Message:
+                            urgent: bool = False, in_call: int | None = None) -> Message:
     """Store a system message from templates_i18n, rendered in the guardian's language.
 
     `urgent` is for answers the parent is waiting for right now (a STOP confirmation, the next
@@ -69,7 +74,7 @@ def queue_catalogue_message(session: Session, guardian: Guardian, conversation: 
     staff_copy = render_template(key, school.staff_language, **staff_values) or render_template(key, "en", **staff_values)
     return queue_message(session, guardian, conversation, body=staff_copy,
                          rendering=rendering, kind="system", language=language, template_key=key,
-                         template_values=values, urgent=urgent)
+                         template_values=values, urgent=urgent, in_call=in_call)
 
 
 def render_pending(message: Message) -> None:

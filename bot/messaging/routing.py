@@ -31,8 +31,9 @@ SESSION_WINDOW = timedelta(hours=24)
 # A message queued at 23h55 may leave after the window shuts; treating the last minutes as
 # closed avoids a 63016 and the failover round trip it costs.
 SESSION_SAFETY_MARGIN = timedelta(minutes=10)
-# Voice calls are not built yet: a "voice" route is delivered by SMS (see deliverable_route).
-VOICE_AVAILABLE = False
+# Voice calls exist (bot/calls/): a "voice" route places a call, and a text that reached no
+# handset fails over to one.
+VOICE_AVAILABLE = True
 FAILED_STATUSES = frozenset({"failed", "undelivered"})
 # The family (or their number) said no: failing over would go around their choice.
 NEVER_FAIL_OVER = frozenset({OPTED_OUT, BLOCKED, INVALID_NUMBER})
@@ -60,7 +61,7 @@ def choose_route(preferred_channel: str, last_inbound_at: datetime | None, now_u
                  template_available: bool, whatsapp_capable_sender: bool) -> Route:
     """The route for a guardian's next message, from their preference and WhatsApp's rules."""
     if preferred_channel == "voice":
-        return Route("voice", False, "The family prefers phone calls (sent by SMS until calls exist).")
+        return Route("voice", False, "The family prefers phone calls.")
     if preferred_channel != "whatsapp":
         reason = "The family prefers SMS." if preferred_channel == "sms" else (
             f"Unknown channel preference {preferred_channel!r}: sent by SMS.")

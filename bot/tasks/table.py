@@ -27,6 +27,10 @@ JOBS: dict[str, JobSpec] = {
     "recover_send": JobSpec("bot.jobs.recover_send", Retry(max=5, interval=[30, 60, 300, 900, 3600])),
     "send_reminder_batch": JobSpec("bot.jobs.send_reminder_batch"),
     "send_checkin_batch": JobSpec("bot.jobs.send_checkin_batch"),
+    # A planned phone call: rung once (the row is claimed first); provider hiccups retried.
+    "place_call": JobSpec("bot.jobs.place_call", Retry(max=3, interval=[30, 120, 600])),
+    # A prompt a member of staff recorded by phone: its audio fetched and kept as the school's prompt.
+    "save_prompt_recording": JobSpec("bot.jobs.save_prompt_recording", Retry(max=5, interval=[5, 30, 60, 300, 900])),
     "sweep": JobSpec("bot.jobs.sweep"),
 }
 

@@ -5,12 +5,14 @@ import json
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
+import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.channels.twilio.errors import TRANSIENT_CODES, delivery_error
-from bot.messaging.channel import ChannelError, OutboundTemplate, OutboundText, SendResult
+from bot.channels.twilio.voices import voice_row
+from bot.messaging.channel import ChannelError, OutboundCall, OutboundTemplate, OutboundText, SendResult
 
 class _RedirectingHttpClient(TwilioHttpClient):
     """Sends every request to another base URL (a contract mock), keeping path and query.
@@ -51,6 +53,8 @@ class TwilioChannel:
     def __init__(self, account_sid: str, auth_token: str, api_base_url: str | None = None):
         http_client = _RedirectingHttpClient(api_base_url) if api_base_url else TwilioHttpClient(timeout=15)
         self.client = Client(account_sid, auth_token, http_client=http_client)
+        self._credentials = (account_sid, auth_token)
+        self._api_base = urlsplit(api_base_url) if api_base_url else None
 
     def send_text(self, message: OutboundText) -> SendResult:
         """Create the message at Twilio; raise ChannelError (permanent or not) on refusal."""
@@ -80,6 +84,47 @@ class TwilioChannel:
             if sent.body == message.body and (created is None or created >= since - CLOCK_SKEW):
                 return sent.sid
         return None
+
+    def place_call(self, call: OutboundCall) -> SendResult:
+        """Ring a guardian (Calls API): Twilio fetches `answer_url` for TwiML once someone answers."""
+        kwargs = dict(to=call.to, from_=call.sender, url=call.answer_url, method="POST", timeout=call.ring_seconds)
+        if call.status_callback:
+            kwargs.update(status_callback=call.status_callback, status_callback_method="POST",
+                          status_callback_event=["initiated", "ringing", "answered", "completed"])
+        if call.machine_detection:
+            kwargs["machine_detection"] = "Enable"  # AnsweredBy arrives with the answer webhook
+        try:
+            created = self.client.calls.create(**kwargs)
+        except TwilioRestException as error:
+            raise ChannelError(error.msg, delivery_error(error.code), permanent=not is_transient(error)) from error
+        except (TwilioException, OSError) as error:
+            raise ChannelError(f"could not reach Twilio: {type(error).__name__}") from error
+        return SendResult(provider_sid=created.sid, status=created.status or "queued")
+
+    def speaks(self, language: str | None) -> bool:
+        """Whether a Twilio voice reads this language (tested table, bot/channels/twilio/voices.py)."""
+        return voice_row(language).voice is not None
+
+    def hears(self, language: str | None) -> bool:
+        """Whether Twilio's speech recognition takes this language."""
+        return voice_row(language).speech_language is not None
+
+    def fetch_recording(self, url: str) -> tuple[bytes, str]:
+        """A recording's audio (mp3), fetched with the account's credentials; never a link for a browser."""
+        if not url.startswith("https://api.twilio.com/"):
+            raise ChannelError("not a Twilio recording address", permanent=True)
+        target = urlsplit(url + ".mp3")
+        if self._api_base is not None:  # tests: the contract mock
+            target = target._replace(scheme=self._api_base.scheme, netloc=self._api_base.netloc)
+        try:
+            # Plain requests: twilio-python's client decodes bodies as text, which would break audio.
+            response = requests.get(urlunsplit(target), auth=self._credentials, timeout=15, allow_redirects=True)
+        except requests.RequestException as error:
+            raise ChannelError(f"could not reach Twilio: {type(error).__name__}") from error
+        if response.status_code != 200:
+            raise ChannelError(f"Twilio answered {response.status_code} for the recording",
+                               permanent=response.status_code == 404)
+        return response.content, response.headers.get("Content-Type", "audio/mpeg")
 
     def _create(self, **kwargs) -> SendResult:
         if not kwargs.get("status_callback"):

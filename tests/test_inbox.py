@@ -608,3 +608,10 @@ def test_a_reply_to_a_roman_urdu_reader_says_no_translator_writes_it_and_sends_e
     from bot.language.i18n import render_template
     assert reply.translation == f"{REPLY}\n{render_template('translation.unavailable_notice', 'ur-Latn')}"
     assert reply.translation.isascii()  # nothing in Urdu script for a parent who reads English letters
+
+
+def test_a_voice_first_parent_who_writes_roman_urdu_is_spoken_to_in_urdu_not_its_roman_spelling(world, db):
+    from bot.messaging.outbound import parent_language
+    caller = make_guardian(db, world.school, "+447700900722", language="bn", channel="voice", preferred_script="Latn")
+    reader = make_guardian(db, world.school, "+447700900723", language="bn", channel="sms", preferred_script="Latn")
+    assert parent_language(caller, world.school) == "bn" and parent_language(reader, world.school) == "bn-Latn"

@@ -24,6 +24,8 @@ def parent_language(guardian: Guardian, school: School) -> str:
     in the script they read: 'ur-Latn' for a parent who writes Urdu in English letters."""
     if not guardian.preferred_language:
         return school.staff_language
+    if guardian.preferred_channel == "voice":
+        return guardian.preferred_language  # spoken words have no script: a Bengali voice reads Bengali
     return catalogue_language(guardian.preferred_language, guardian.preferred_script)
 
 

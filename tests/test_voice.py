@@ -18,7 +18,7 @@ from bot.messaging.delivery import deliver
 from bot.channels.twilio.twiml import render
 from bot.channels.twilio.voices import VOICES, voice_row
 from bot.conversation.flow_runs import start_flow
-from bot.language.i18n import catalog_languages
+from bot.language.i18n import spoken_languages
 from bot.messaging.channel import OutboundCall, get_channel
 from bot.messaging.outbound import queue_catalogue_message
 from bot.messaging.voice import Gather, Hangup, Play, Say
@@ -76,8 +76,9 @@ def test_every_value_in_the_voice_table_is_one_twilio_accepts():
 def test_languages_twilio_cannot_speak_need_recordings_and_every_catalogue_language_has_a_row():
     assert {code for code, row in VOICES.items() if row.voice is None} >= NO_VOICE
     assert all(VOICES[code].voice is None and VOICES[code].say_language is None for code in NO_VOICE)
-    assert set(catalog_languages()) <= set(VOICES)
+    assert set(spoken_languages()) <= set(VOICES)
     assert voice_row("pt-BR") == VOICES["pt"] and voice_row("xx").voice is None
+    assert voice_row("ur-Latn") == VOICES["ur"]  # Roman Urdu is spoken as Urdu
 
 
 def test_twiml_says_with_the_tables_voice_and_a_redirect_follows_every_gather():
@@ -373,6 +374,8 @@ def test_a_flow_is_completed_by_keypad_and_silence_and_the_review_page_would_sho
     step = answer(app, call)
     for _ in range(6):  # six free-text questions: silence twice re-asks, the third skips
         step = silence(app, call, silence(app, call, silence(app, call, step)))
+    # A choice question written for texting names the keypad on a call, in the parent's language.
+    assert "Naciśnij na klawiaturze telefonu numer swojej odpowiedzi." in step.spoken()
     step = press(app, call, step, "1")  # coming: yes
     step = press(app, call, step, "2")  # by phone
     step = press(app, call, step, "2")  # no interpreter
@@ -418,6 +421,7 @@ def test_an_unknown_caller_chooses_a_language_and_can_ask_for_calls(app, db):
     options = [(say.get("language"), "".join(say.itertext())) for say in menu.gather().iter("Say")]
     # The school's families' language first, then the others, each in its own language and voice.
     assert options[:2] == [("pl-PL", "Po polsku, naciśnij 1."), ("en-GB", "For English, press 2.")]
+    assert not [text for _, text in options if "Banglar jonno" in text]  # a Bengali voice never reads Banglish
     assert len(options) == 9 and all(language for language, _ in options)
     spoken = menu.spoken()
     digit = re_digit(spoken, "Po polsku, naciśnij")

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.calls.ivr import _Step, step_url
 from bot.calls.prompts import prompt
-from bot.language.i18n import catalog_languages
+from bot.language.i18n import spoken_languages
 from bot.messaging.phones import normalise_phone
 from bot.messaging.voice import Gather, Hangup, VoiceEvent
 from storage.db import session_scope
@@ -28,7 +28,7 @@ def menu_languages(session, school_id: int) -> list[str]:
         Guardian.school_id == school_id, Guardian.preferred_language != None)  # noqa: E711
         .group_by(Guardian.preferred_language).order_by(func.count().desc(), Guardian.preferred_language)).all()
     offered = []
-    for language in dict.fromkeys([language for language, _ in counts] + catalog_languages()):
+    for language in dict.fromkeys([language for language, _ in counts] + spoken_languages()):
         if prompt(session, school_id, "voice.language_choice", language, digit="1") is not None:
             offered.append(language)
     return offered[:MAX_MENU_LANGUAGES]

@@ -107,7 +107,8 @@ class _Step:
                                   action=step_url(self.call, "flowrec"),
                                   callback=voice_url("/twilio/voice/recording", c=self.call.id, s="flowrec"),
                                   max_seconds=120)]
-        extra = self.prompt("voice.answer_speak") if free_text else []
+        # The questions are written for texting ("send 1…"): on a call, the keypad is named.
+        extra = self.prompt("voice.answer_speak") if free_text else self.prompt("voice.answer_keypad")
         return [Gather(tuple(said + extra), action=step_url(self.call, "flow", tries),
                        on_silence=step_url(self.call, "flow", tries + 1), num_digits=1,
                        speech_language=self.language if free_text else None,

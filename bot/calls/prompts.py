@@ -132,7 +132,7 @@ def flow_keys(template_keys: set[str]) -> list[str]:
         prompts = [key for step in flow.steps.values() for key in (step.prompt, step.confirm, step.change) if key]
         if template_keys & set(prompts):
             hints = [step.hint_key for step in flow.steps.values()]
-            keys += prompts + hints + ["flow.not_understood", "voice.answer_record"]
+            keys += prompts + hints + ["flow.not_understood", "voice.answer_record", "voice.answer_keypad"]
     return list(dict.fromkeys(keys))
 
 

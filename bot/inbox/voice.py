@@ -17,7 +17,7 @@ from bot.calls.staff_prompts import request_prompt_call
 from bot.calls.prompts import RECORDABLE_KEYS, message_keys, own_recording_key, recorded
 from bot.inbox import audit, bp
 from bot.inbox.auth import login_required
-from bot.language.i18n import catalog_languages
+from bot.language.i18n import spoken_languages
 from bot.inbox.wording import mask_phone
 from bot.messaging.channel import ChannelError, get_channel
 from bot.messaging.phones import InvalidPhoneNumber, normalise_phone
@@ -96,7 +96,7 @@ def record_message(message_id: int):
 def record_prompt_by_phone():
     """The school rings the member of staff, who records one prompt after the beep."""
     key, language = request.form.get("key", ""), request.form.get("language", "")
-    if (key not in RECORDABLE_KEYS and key not in message_keys()) or language not in catalog_languages():
+    if (key not in RECORDABLE_KEYS and key not in message_keys()) or language not in spoken_languages():
         flash("Choose one of the listed prompts and languages.", "error")
         return redirect(url_for("inbox.voice_prompts"))
     try:
@@ -158,7 +158,7 @@ def languages_needing_recordings(db) -> list[str]:
     families = db.exec(select(Guardian.preferred_language).where(Guardian.school_id == g.school.id,
                                                                  Guardian.preferred_language != None)  # noqa: E711
                        ).all()
-    ordered = list(dict.fromkeys([*sorted(set(families)), *catalog_languages()]))
+    ordered = list(dict.fromkeys([*sorted(set(families)), *spoken_languages()]))
     return [language for language in ordered if language and not channel.speaks(language)]
 
 
@@ -197,7 +197,7 @@ def upload_voice_prompt():
     """Store (or replace) staff's recording of one prompt in one language."""
     key, language = request.form.get("key", ""), request.form.get("language", "")
     audio, content_type, problem = _audio_upload()
-    if (key not in RECORDABLE_KEYS and key not in message_keys()) or language not in catalog_languages():
+    if (key not in RECORDABLE_KEYS and key not in message_keys()) or language not in spoken_languages():
         problem = "Choose one of the listed prompts and languages."
     if problem:
         flash(problem, "error")

@@ -55,6 +55,11 @@ def catalog_languages() -> list[str]:
     return default_catalogs().languages()
 
 
+def spoken_languages() -> list[str]:
+    """Catalogue languages as they are spoken: no script variants (Roman Urdu is spoken as Urdu)."""
+    return [code for code in catalog_languages() if script_of(code) is None]
+
+
 def language_meta(lang: str) -> dict | None:
     """The meta block of a language's catalogue, or None when there is no catalogue."""
     return default_catalogs().meta(lang)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from storage.db import session_scope
 
@@ -12,6 +13,7 @@ def register_commands(app: Flask) -> None:
     from bot.translation.cli import translation
 
     app.cli.add_command(translation)
+    app.cli.add_command(school_group)
 
     @app.cli.command("seed-demo")
     def seed_demo_command():
@@ -28,3 +30,33 @@ def register_commands(app: Flask) -> None:
         from bot.sweep import run_sweep
 
         click.echo(run_sweep() or "Another sweep is running; nothing done.")
+
+
+school_group = AppGroup("school", help="Set up a school (a real one, without the demo seed).")
+
+
+@school_group.command("create")
+@click.option("--name", required=True, help="The school's name, as families know it.")
+@click.option("--number", "numbers", multiple=True, required=True,
+              help="A Twilio number of the school in E.164 (+447…); repeat for several.")
+@click.option("--whatsapp", "whatsapp_numbers", multiple=True,
+              help="Which of the numbers is also the school's WhatsApp sender.")
+@click.option("--sendco-email", required=True, help="The first SENDCo's email (their sign-in).")
+@click.option("--sendco-name", required=True, help="The SENDCo's name as colleagues and families see it.")
+@click.option("--timezone", "zone", default="Europe/London", show_default=True)
+@click.option("--region", default="GB", show_default=True, help="Where phone numbers written without +… are from.")
+def create_school(name, numbers, whatsapp_numbers, sendco_email, sendco_name, zone, region):
+    """Create a school, its Twilio number(s) and its first SENDCo; print the SENDCo's set-password link."""
+    from flask import current_app
+
+    from bot.inbox.school_setup import SetupProblem, create_school as setup
+
+    try:
+        with session_scope() as session:
+            token = setup(session, name=name, numbers=numbers, whatsapp_numbers=whatsapp_numbers,
+                          sendco_email=sendco_email, sendco_name=sendco_name, timezone=zone, region=region)
+    except SetupProblem as problem:
+        raise click.ClickException(str(problem)) from None
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    click.echo(f"{name} is ready. {sendco_name} sets a password here (works once, for 7 days):")
+    click.echo(f"{base}/set-password/{token}")

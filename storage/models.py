@@ -10,6 +10,7 @@ from typing import Optional
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 
@@ -54,6 +55,14 @@ class StaffUser(SQLModel, table=True):
     # Every signed-in session carries the version it was signed in with; signing out or a new
     # password moves it on, which ends every session (and every copied cookie) at once.
     session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # sendco: everything in the school; staff: conversations and reviews only (no settings,
+    # no staff management, no export).
+    role: str = Field(default="sendco", sa_column_kwargs={"server_default": "sendco"})
+    # A deactivated colleague cannot sign in; their name stays on what they wrote.
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
+    # A one-time set-password link (only its hash is kept) and when it stops working.
+    password_token_hash: Optional[str] = Field(default=None, index=True)
+    password_token_expires_at: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -79,6 +88,10 @@ class Guardian(SQLModel, table=True):
     # A guardian's own quiet hours (e.g. a night-shift worker), overriding the school's.
     quiet_start_hour: Optional[int] = None
     quiet_end_hour: Optional[int] = None
+    # Staff record consent to contact; "do not contact" stops every message staff could start.
+    consent: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
+    do_not_contact: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    archived_at: Optional[datetime] = None  # archived: off the families page and out of bulk updates
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -90,6 +103,7 @@ class Child(SQLModel, table=True):
     name: str
     year_group: Optional[str] = None
     send_status: Optional[str] = None  # e.g. "SEN support", "EHCP"
+    archived_at: Optional[datetime] = None
 
 
 class GuardianChild(SQLModel, table=True):
@@ -108,6 +122,7 @@ class Conversation(SQLModel, table=True):
     guardian_id: int = Field(foreign_key="guardian.id", unique=True)
     last_message_at: Optional[datetime] = Field(default=None, index=True)
     staff_read_at: Optional[datetime] = None
+    assigned_to_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
 
 
 class Message(SQLModel, table=True):

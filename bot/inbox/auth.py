@@ -39,8 +39,8 @@ def _signed_in() -> tuple[StaffUser, School] | None:
         return None
     with session_scope() as db:
         staff = db.get(StaffUser, staff_id)
-        if staff is None or staff.session_version != session.get(VERSION_KEY):
-            return None  # signed out (here or anywhere else), or the password changed
+        if staff is None or staff.session_version != session.get(VERSION_KEY) or not staff.active:
+            return None  # signed out (here or anywhere else), the password changed, or deactivated
         session[SEEN_KEY] = time.time()
         return staff, db.get(School, staff.school_id)
 
@@ -76,6 +76,19 @@ def login_required(view):
     return wrapped
 
 
+def sendco_required(view):
+    """Like `login_required`, and only for a SENDCo: other staff get a 403 page saying why."""
+    @functools.wraps(view)
+    def checked(*args, **kwargs):
+        if g.staff.role != "sendco":
+            return render_template("error.html", title="Only the SENDCo can do this",
+                                   detail="Ask your school's SENDCo: this page changes who can do what, "
+                                          "the school's settings or exports families' data."), 403
+        return view(*args, **kwargs)
+
+    return login_required(checked)
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an address elsewhere (an open redirect)."""
     parts = urlsplit(target or "")
@@ -89,7 +102,7 @@ def _check_password(email: str, password: str) -> StaffUser | None:
     with session_scope() as db:
         staff = db.exec(select(StaffUser).where(func.lower(StaffUser.email) == email.lower())).first()
         ok = check_password_hash(staff.password_hash if staff else _decoy_hash(), password)
-        if ok:
+        if ok and staff.active:
             audit.record(db, staff.school_id, staff.id, audit.LOGIN)
             return staff
     if throttle.record_failure(email, request.remote_addr) <= throttle.AUDITED_FAILURES and staff is not None:

@@ -1,0 +1,39 @@
+// Keeps the conversation list and an open thread current without a reload: every few seconds
+// ask whether anything changed (a tiny JSON answer), and only then fetch the new list or messages.
+(function () {
+  const thread = document.querySelector("ol.thread");
+  const match = location.pathname.match(/^\/conversations\/(\d+)$/);
+  if (location.pathname !== "/" && !(thread && match)) return;
+  const stateUrl = match ? `/live/state?conversation=${match[1]}` : "/live/state";
+  const every = Number(document.body.dataset.livePoll || 4000);
+  let version = null;
+
+  async function refresh() {
+    if (thread && match) {
+      const response = await fetch(`/live/conversations/${match[1]}/messages`, { credentials: "same-origin" });
+      if (response.ok) thread.innerHTML = await response.text();
+    } else {
+      const response = await fetch(location.href, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      const current = document.querySelector("main");
+      const incoming = fresh.querySelector("main");
+      if (current && incoming) current.innerHTML = incoming.innerHTML;
+    }
+  }
+
+  async function check() {
+    try {
+      const response = await fetch(stateUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (response.ok) {
+        const state = await response.json();
+        if (version !== null && state.version !== version) await refresh();
+        version = state.version;
+      }
+    } catch (error) {
+      // Offline for a moment: try again at the next tick.
+    }
+    setTimeout(check, every);
+  }
+  check();
+})();

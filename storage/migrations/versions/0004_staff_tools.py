@@ -1,0 +1,46 @@
+"""staff tools: roles and one-time set-password links, families kept by staff, assignment
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-29
+"""
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Existing staff were all SENDCos (the only kind there was).
+    op.add_column('staffuser', sa.Column('role', sqlmodel.sql.sqltypes.AutoString(), nullable=False,
+                                         server_default='sendco'))
+    op.add_column('staffuser', sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.true()))
+    op.add_column('staffuser', sa.Column('password_token_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    op.add_column('staffuser', sa.Column('password_token_expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    op.create_index(op.f('ix_staffuser_password_token_hash'), 'staffuser', ['password_token_hash'], unique=False)
+    op.add_column('guardian', sa.Column('consent', sa.Boolean(), nullable=False, server_default=sa.true()))
+    op.add_column('guardian', sa.Column('do_not_contact', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('guardian', sa.Column('archived_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    op.add_column('child', sa.Column('archived_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    op.add_column('conversation', sa.Column('assigned_to_id', sa.Integer(), nullable=True))
+    op.create_foreign_key('fk_conversation_assigned_to_id_staffuser', 'conversation', 'staffuser',
+                          ['assigned_to_id'], ['id'])
+
+
+def downgrade() -> None:
+    op.drop_constraint('fk_conversation_assigned_to_id_staffuser', 'conversation', type_='foreignkey')
+    op.drop_column('conversation', 'assigned_to_id')
+    op.drop_column('child', 'archived_at')
+    op.drop_column('guardian', 'archived_at')
+    op.drop_column('guardian', 'do_not_contact')
+    op.drop_column('guardian', 'consent')
+    op.drop_index(op.f('ix_staffuser_password_token_hash'), table_name='staffuser')
+    op.drop_column('staffuser', 'password_token_expires_at')
+    op.drop_column('staffuser', 'password_token_hash')
+    op.drop_column('staffuser', 'active')
+    op.drop_column('staffuser', 'role')

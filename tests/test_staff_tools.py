@@ -1,0 +1,370 @@
+"""The SENDCo's own tools through Flask's test client, on PostgreSQL + Redis: the first school from the
+command line, colleagues and roles, families, the CSV import, updates to many families, "not reached",
+the live inbox check, and every route scoped to the signed-in school."""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from storage.models import AuditEvent, Child, Guardian, GuardianChild, Message, School, SchoolNumber, StaffUser
+from tests.support.factories import STAFF_PASSWORD, make_guardian, make_staff
+from tests.support.inbox import (  # noqa: F401  (fixtures)
+    audit_actions, client, login, messages_of, parent_texts, staff_client, text_of, thread_url, world,
+)
+from tests.support.services import run_jobs
+
+MIS_EXPORT = Path(__file__).parent / "data" / "mis_export.csv"
+
+
+def link_token(text: str) -> str:
+    """The token of a set-password link in a page or command output."""
+    found = re.search(r"/set-password/([A-Za-z0-9_-]{20,})", text)
+    assert found, text
+    return found[1]
+
+
+def set_password(client, token: str, password: str = STAFF_PASSWORD):
+    """Post the set-password form."""
+    return client.post(f"/set-password/{token}", data={"password": password, "confirm": password})
+
+
+# The first school, from one command
+
+def test_the_cli_creates_a_school_its_number_and_a_sendco_who_sets_a_password_once(app, db, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["school", "create", "--name", "Oak Tree Primary", "--number", "+447700900555",
+                                          "--whatsapp", "+447700900555", "--sendco-email", "head@oak.example",
+                                          "--sendco-name", "Mrs Obi"])
+    assert result.exit_code == 0, result.output
+    school = db.exec(select(School).where(School.name == "Oak Tree Primary")).one()
+    number = db.exec(select(SchoolNumber).where(SchoolNumber.school_id == school.id)).one()
+    assert (number.phone, number.whatsapp) == ("+447700900555", True)
+    sendco = db.exec(select(StaffUser).where(StaffUser.email == "head@oak.example")).one()
+    assert sendco.role == "sendco" and sendco.school_id == school.id
+    token = link_token(result.output)
+    assert login(client, "head@oak.example").status_code == 401  # no password until the link is used
+    assert "at least 10" in set_password(client, token, "short").get_data(as_text=True)
+    assert set_password(client, token).status_code == 302
+    assert set_password(client, token).status_code == 404  # used up
+    assert login(client, "head@oak.example").status_code == 302
+    assert "Oak Tree Primary" in client.get("/").get_data(as_text=True)
+    again = runner.invoke(args=["school", "create", "--name", "Copy", "--number", "+447700900555",
+                                         "--sendco-email", "x@oak.example", "--sendco-name", "X"])
+    assert again.exit_code != 0 and "already belong" in again.output
+    db.expire_all()
+    assert db.exec(select(School).where(School.name == "Copy")).first() is None  # nothing half-made
+
+
+# Colleagues and roles
+
+def test_a_sendco_adds_a_colleague_who_signs_in_with_the_link_and_is_deactivated(staff_client, world, db, app):
+    page = staff_client.post("/colleagues", data={"email": "ta@riverside.example", "name": "Mr Lee", "role": "staff"})
+    assert page.status_code == 200
+    token = link_token(page.get_data(as_text=True))
+    colleague = app.test_client()
+    assert set_password(colleague, token).status_code == 302
+    assert login(colleague, "ta@riverside.example").status_code == 302
+    assert colleague.get("/").status_code == 200
+    assert colleague.get("/families").status_code == 200  # staff work with families
+    for sendco_only in ("/colleagues", "/families/import"):
+        refused = colleague.get(sendco_only)
+        assert refused.status_code == 403 and "Only the SENDCo" in refused.get_data(as_text=True)
+    staff = db.exec(select(StaffUser).where(StaffUser.email == "ta@riverside.example")).one()
+    duplicate = staff_client.post("/colleagues", data={"email": "TA@riverside.example", "name": "Copy", "role": "staff"})
+    assert duplicate.status_code == 400 and "already has an account" in duplicate.get_data(as_text=True)
+    assert staff_client.post(f"/colleagues/{staff.id}", data={"action": "deactivate"}).status_code == 302
+    assert colleague.get("/").status_code == 302  # signed out at once
+    assert login(colleague, "ta@riverside.example").status_code == 401
+    actions = [action for action, _ in audit_actions(db, world.school)]
+    assert "add_staff" in actions and "staff_deactivate" in actions and "set_password" in actions
+
+
+def test_a_sendco_cannot_touch_another_schools_staff(staff_client, world):
+    assert staff_client.post(f"/colleagues/{world.other_staff.id}", data={"action": "deactivate"}).status_code == 404
+
+
+# Families
+
+def carer_form(**fields) -> dict:
+    """The carer form as a browser posts it."""
+    return {"name": "Agnieszka Nowak", "phone": "07700 900321", "language": "pl", "script": "", "channel": "whatsapp",
+            "relationship": "Mother", "consent": "yes", **fields}
+
+
+def test_adding_a_child_and_a_carer_with_checked_phone_numbers(staff_client, world, db):
+    response = staff_client.post("/families/children/new", data={"name": "Kuba Nowak", "year_group": "Year 3",
+                                                                 "send_status": "EHCP"})
+    child = db.exec(select(Child).where(Child.name == "Kuba Nowak")).one()
+    assert response.headers["Location"].endswith(f"/families/carers/new?child={child.id}")
+    bad = staff_client.post("/families/carers/new", data=carer_form(child=child.id, phone="07700 12"))
+    assert bad.status_code == 400 and "not a valid phone number" in text_of(bad.get_data(as_text=True))
+    taken = staff_client.post("/families/carers/new", data=carer_form(child=child.id, phone="07700 900701"))
+    assert taken.status_code == 400 and "María García already has this number" in text_of(taken.get_data(as_text=True))
+    assert staff_client.post("/families/carers/new", data=carer_form(child=child.id)).status_code == 302
+    carer = db.exec(select(Guardian).where(Guardian.name == "Agnieszka Nowak")).one()
+    assert (carer.phone, carer.preferred_language, carer.preferred_channel) == ("+447700900321", "pl", "whatsapp")
+    assert db.get(GuardianChild, (carer.id, child.id)).relationship == "Mother"
+    page = text_of(staff_client.get("/families?q=nowak").get_data(as_text=True))
+    assert "Kuba Nowak" in page and "Polish" in page and "WhatsApp" in page and "María" not in page
+    assert "Lucas García" in text_of(staff_client.get("/families?q=maría").get_data(as_text=True))  # by carer name
+    assert {("add_child", f"child:{child.id}"), ("add_carer", f"guardian:{carer.id}")} <= set(audit_actions(db, world.school))
+
+
+def test_editing_a_carers_language_script_and_quiet_hours(staff_client, world, db):
+    url = f"/families/carers/{world.parent.id}"
+    form = carer_form(name="María García", phone="+447700900701", language="ur", script="Latn",
+                      quiet_start_hour="21", quiet_end_hour="7", do_not_contact="yes")
+    assert staff_client.post(url, data=form).status_code == 302
+    db.expire_all()
+    parent = db.get(Guardian, world.parent.id)
+    assert (parent.preferred_language, parent.preferred_script, parent.script_source) == ("ur", "Latn", "staff")
+    assert (parent.quiet_start_hour, parent.quiet_end_hour, parent.do_not_contact) == (21, 7, True)
+    half = staff_client.post(url, data={**form, "quiet_end_hour": ""})
+    assert half.status_code == 400 and "both ends" in half.get_data(as_text=True)
+    page = staff_client.get(url).get_data(as_text=True)
+    assert '<option value="ur" selected>Urdu</option>' in page  # by name, never the code alone
+    assert ("edit_carer", f"guardian:{parent.id}") in audit_actions(db, world.school)
+
+
+def test_archiving_a_carer_takes_them_off_the_families_page(staff_client, world, db):
+    assert staff_client.post(f"/families/carers/{world.parent.id}/archive").status_code == 302
+    assert "María García is archived" in staff_client.get("/families").get_data(as_text=True)
+    assert "María García" not in staff_client.get("/families").get_data(as_text=True)
+    assert messages_of(db, world.parent) == []  # nothing else changed
+
+
+def test_an_unknown_sender_becomes_the_carer_staff_add_with_that_number(app, staff_client, world, db):
+    parent_texts(app, "Hello, this is Tom's dad", sender="+447700900999")
+    unknown = db.exec(select(Guardian).where(Guardian.phone == "+447700900999")).one()
+    assert not unknown.known
+    response = staff_client.post("/families/carers/new", data=carer_form(name="Tom's Dad", phone="07700 900999",
+                                                                          language="en"))
+    assert response.status_code == 302
+    db.expire_all()
+    assert db.get(Guardian, unknown.id).known and db.get(Guardian, unknown.id).name == "Tom's Dad"
+    assert len(messages_of(db, unknown, "inbound")) == 1  # the message stays with them
+
+
+# Import
+
+def upload(client, content: bytes, name: str = "export.csv"):
+    """Upload a CSV file to the import's preview."""
+    return client.post("/families/import", data={"file": (io.BytesIO(content), name)},
+                       content_type="multipart/form-data")
+
+
+def confirm(client, preview_html: str):
+    """Post the preview's own import form."""
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', preview_html)[1]
+    text = re.search(r'<textarea name="text"[^>]*>(.*?)</textarea>', preview_html, re.S)[1]
+    from html import unescape
+    return client.post("/families/import/confirm", data={"digest": digest, "text": unescape(text)})
+
+
+def family_counts(db, school) -> tuple[int, int, int]:
+    """(children, known carers, links) of a school."""
+    db.expire_all()
+    children = db.exec(select(Child).where(Child.school_id == school.id)).all()
+    carers = db.exec(select(Guardian).where(Guardian.school_id == school.id, Guardian.known)).all()
+    links = db.exec(select(GuardianChild).join(Child).where(Child.school_id == school.id)).all()
+    return len(children), len(carers), len(links)
+
+
+def test_importing_the_mis_export_reports_bad_rows_and_imports_the_rest_once(staff_client, world, db):
+    before = family_counts(db, world.school)
+    preview = upload(staff_client, MIS_EXPORT.read_bytes())
+    html = preview.get_data(as_text=True)
+    page = text_of(html)
+    assert preview.status_code == 200
+    assert "41 rows will be imported (9 languages" in page and "3 rows will be left out" in page
+    assert "“07700 12” is not a valid phone number" in page
+    assert "“Elvish” is not a language we recognise" in page
+    assert "Row 3 gives this number to Imran Khan 1" in page
+    assert "“Panjabi” read as Punjabi (Gurmukhi)" in page and "“Bangla” read as Bangla" not in page
+    assert "is also the carer of Amelia Nowak (row 2)" in page
+    assert family_counts(db, world.school) == before  # the preview saved nothing
+    done = text_of(confirm(staff_client, html).get_data(as_text=True))
+    assert "41 new children" in done and "40 new carers" in done and "3 rows left out" in done
+    children, carers, links = family_counts(db, world.school)
+    assert (children, carers, links) == (before[0] + 41, before[1] + 40, before[2] + 41)
+    farsi = db.exec(select(Guardian).where(Guardian.name == "Roya Ahmadi 4")).one()
+    assert farsi.preferred_language == "fa"
+    assert db.exec(select(Child).where(Child.name == "Adam Bad")).first() is None  # bad rows: nothing of them
+    assert db.exec(select(Guardian).where(Guardian.name == "Someone Else")).first() is None
+    shared = db.exec(select(Guardian).where(Guardian.phone == "+447700900100")).one()
+    assert len(db.exec(select(GuardianChild).where(GuardianChild.guardian_id == shared.id)).all()) == 2
+
+    again = upload(staff_client, MIS_EXPORT.read_bytes()).get_data(as_text=True)
+    assert "Already here" in again
+    result = text_of(confirm(staff_client, again).get_data(as_text=True))
+    assert "0 new children" in result and "0 new carers" in result and "41 rows already here" in result
+    assert family_counts(db, world.school) == (children, carers, links)
+
+
+def test_an_unreadable_or_tampered_import_changes_nothing(staff_client, world, db):
+    before = family_counts(db, world.school)
+    missing = upload(staff_client, b"Name,Colour\nA,red\n")
+    assert missing.status_code == 400 and "Missing: phone or mobile, carer or contact name" in text_of(
+        missing.get_data(as_text=True))
+    html = upload(staff_client, MIS_EXPORT.read_bytes()).get_data(as_text=True)
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', html)[1]
+    tampered = staff_client.post("/families/import/confirm", data={"digest": digest, "text": "Child name,Carer name,"
+                                                                   "Phone\nX,Y,07700900111\n"})
+    assert tampered.status_code == 400 and "changed after the preview" in tampered.get_data(as_text=True)
+    assert family_counts(db, world.school) == before
+
+
+def test_a_large_export_is_accepted_beyond_the_webhook_size_limit(staff_client, world, db):
+    lines = ["Child name,Carer name,Phone,Language"] + [
+        f"Child {n} With A Long Name,Carer {n} With A Long Name,{phone},Polish"
+        for n, phone in enumerate([f"07700 900{n:03d}" for n in range(1000)] + [f"020 7946 0{n:03d}" for n in range(500)])]
+    content = ("\n".join(lines) + "\n").encode()
+    assert len(content) > 64 * 1024
+    response = upload(staff_client, content)
+    page = text_of(response.get_data(as_text=True))
+    assert response.status_code == 200 and "1499 rows will be imported (1 language: Polish)" in page
+    assert "1 row will be left out" in page and "This number already belongs to María García" in page
+
+
+# Updates to many families
+
+def three_families(db, world):
+    """Three Year 3 carers in Spanish, Polish and Urdu, and one who opted out."""
+    year3 = Child(school_id=world.school.id, name="Lucas García", year_group="Year 3")
+    lucas = db.exec(select(Child).where(Child.name == "Lucas García")).one()
+    lucas.year_group = "Year 3"
+    polish = make_guardian(db, world.school, "+447700900601", name="Anna Kowalska", language="pl", child="Kuba K")
+    urdu = make_guardian(db, world.school, "+447700900602", name="Ayesha Khan", language="ur", child="Zain K")
+    out = make_guardian(db, world.school, "+447700900603", name="Olu Stop", language="en", child="Ade S",
+                        opted_out=True)
+    for guardian in (polish, urdu, out):
+        child = db.exec(select(Child).join(GuardianChild).where(GuardianChild.guardian_id == guardian.id)).one()
+        child.year_group = "Year 3"
+    del year3
+    db.commit()
+    return [world.parent, polish, urdu], out
+
+
+def test_an_update_to_year_3_previews_each_language_then_gives_each_carer_their_own_message(app, staff_client,
+                                                                                             world, db):
+    carers, out = three_families(db, world)
+    chooser = text_of(staff_client.get("/updates?year_group=Year+3").get_data(as_text=True))
+    assert "3 can" in chooser and "Opted out (texted STOP)" in chooser
+    english = "School closes at 1pm on Friday for staff training."
+    ids = [str(c.id) for c in carers] + [str(out.id)]
+    preview = staff_client.post("/updates/preview", data={"body": english, "guardian": ids})
+    html = preview.get_data(as_text=True)
+    page = text_of(html)
+    assert preview.status_code == 200
+    assert "Goes to 3 carers in 3 languages" in page
+    for name in ("Spanish: 1 carer", "Polish: 1 carer", "Urdu: 1 carer"):
+        assert name in page
+    assert "Olu Stop: Opted out" in page
+    assert len(re.findall(r"SMS: \d+ parts?", page)) == 3
+    form = {"body": english, "previewed": english, "guardian": ids,
+            "send_key": re.search(r'name="send_key" value="([0-9a-f]+)"', html)[1],
+            **{f"approved_{lang}": value for lang, value in re.findall(r'name="approved_(\w+)" value="([0-9a-f]+)"', html)}}
+    assert staff_client.post("/updates/send", data={**form, "body": english + "!"}).status_code == 409  # changed
+    assert staff_client.post("/updates/send", data=form).status_code == 302
+    assert staff_client.post("/updates/send", data=form).status_code == 302  # twice: nothing more
+    sent = {c.name: messages_of(db, c, "outbound") for c in carers + [out]}
+    assert {name: len(rows) for name, rows in sent.items()} == {"María García": 1, "Anna Kowalska": 1,
+                                                                "Ayesha Khan": 1, "Olu Stop": 0}
+    assert {rows[0].language for rows in sent.values() if rows} == {"es", "pl", "ur"}
+    assert sent["María García"][0].translation in page  # exactly what the preview showed
+    assert sent["María García"][0].translation.startswith("[Traducción automática]")
+    run_jobs(app)
+    assert all(messages_of(db, c, "outbound")[0].status == "delivered" for c in carers)  # simulator delivers
+    assert any(action == "send_update" for action, _ in audit_actions(db, world.school))
+
+
+def test_an_update_cannot_name_another_schools_carer(staff_client, world, db):
+    response = staff_client.post("/updates/preview", data={"body": "Hello", "guardian": [str(world.other_parent.id)]})
+    assert response.status_code == 400 and "Tick at least one carer" in response.get_data(as_text=True)
+    assert messages_of(db, world.other_parent) == []
+
+
+# Not reached
+
+def test_not_reached_lists_each_carer_with_a_reason_and_a_next_step(app, staff_client, world, db):
+    make_guardian(db, world.school, "+447700900611", name="Piotr Stop", opted_out=True)
+    failing = make_guardian(db, world.school, "+447700900612", name="Failing Phone")
+    db.commit()
+    from tests.support.inbox import add_message
+    add_message(db, failing, "Hello", direction="outbound", kind="staff_reply", status="undelivered",
+                error_code=30003, error_message="The parent's phone was switched off or out of signal.")
+    page = text_of(staff_client.get("/not-reached").get_data(as_text=True))
+    assert "Piotr Stop" in page and "Opted out: texted STOP" in page
+    assert "The last message did not arrive: the parent's phone was switched off or out of signal" in page
+    assert "Check the number with them" in page
+    assert "María García" in page and "Never sent anything" in page
+    assert "Olena" not in page  # another school's carer
+
+
+# The live inbox
+
+def test_the_live_check_changes_when_a_message_arrives_and_is_scoped(app, staff_client, world, db):
+    url = thread_url(db, world.parent)
+    conversation_id = int(url.rsplit("/", 1)[1])
+    before = staff_client.get(f"/live/state?conversation={conversation_id}").get_json()["version"]
+    whole = staff_client.get("/live/state").get_json()["version"]
+    assert staff_client.get(f"/live/state?conversation={conversation_id}").get_json()["version"] == before
+    parent_texts(app, "Hola, una pregunta")
+    assert staff_client.get(f"/live/state?conversation={conversation_id}").get_json()["version"] != before
+    assert staff_client.get("/live/state").get_json()["version"] != whole
+    fragment = staff_client.get(f"/live/conversations/{conversation_id}/messages").get_data(as_text=True)
+    assert "Hola, una pregunta" in fragment
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "view_conversation")).all() == []  # polling is no view
+
+
+# Every route, scoped
+
+def routes_with_ids(app) -> list[tuple[str, str]]:
+    """(method, rule) of every inbox route that names a row by id."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("inbox.") or not rule.arguments & {"conversation_id", "guardian_id", "child_id",
+                                                                           "staff_id", "review_id"}:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((method, rule.rule))
+    return found
+
+
+def test_every_route_with_an_id_answers_404_for_another_schools_rows(app, staff_client, world, db):
+    other_conversation = int(thread_url(db, world.other_parent).rsplit("/", 1)[1])
+    other_child = db.exec(select(Child).where(Child.school_id == world.other_school.id)).first()
+    ids = {"conversation_id": other_conversation, "guardian_id": world.other_parent.id, "child_id": other_child.id,
+           "staff_id": world.other_staff.id, "review_id": 999999}
+    routes = routes_with_ids(app)
+    assert len(routes) >= 15
+    for method, rule in routes:
+        url = re.sub(r"<int:(\w+)>", lambda m: str(ids[m[1]]), rule)
+        response = staff_client.open(url, method=method, data={"action": "deactivate", "name": "X", "phone": "07700900444"})
+        assert response.status_code == 404, (method, url, response.status_code)
+    db.expire_all()
+    assert db.get(StaffUser, world.other_staff.id).active and db.get(Guardian, world.other_parent.id).archived_at is None
+
+
+def test_staff_role_is_refused_every_sendco_only_route(app, world, db):
+    colleague = make_staff(db, world.school, email="staff@riverside.example")
+    colleague.role = "staff"
+    db.commit()
+    client = app.test_client()
+    assert login(client, colleague.email).status_code == 302
+    for method, url in (("GET", "/colleagues"), ("POST", "/colleagues"), ("POST", f"/colleagues/{world.staff.id}"),
+                        ("GET", "/families/import"), ("POST", "/families/import"), ("POST", "/families/import/confirm")):
+        assert client.open(url, method=method, data={"action": "deactivate"}).status_code == 403, url
+    db.expire_all()
+    assert db.get(StaffUser, world.staff.id).active
+
+
+@pytest.mark.parametrize("path", ["/families", "/updates", "/not-reached", "/colleagues", "/families/import",
+                                  "/families/children/new", "/families/carers/new", "/live/state"])
+def test_signed_out_visitors_are_sent_to_sign_in(client, world, path):
+    response = client.get(path)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]

@@ -368,3 +368,65 @@ def test_staff_role_is_refused_every_sendco_only_route(app, world, db):
 def test_signed_out_visitors_are_sent_to_sign_in(client, world, path):
     response = client.get(path)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# In a conversation
+
+def test_who_is_this_an_unknown_number_becomes_a_new_carer_with_a_child(app, staff_client, world, db):
+    parent_texts(app, "Dzień dobry, to mama Zosi", sender="+447700900990")
+    unknown = db.exec(select(Guardian).where(Guardian.phone == "+447700900990")).one()
+    url = thread_url(db, unknown)
+    page = text_of(staff_client.get(url).get_data(as_text=True))
+    assert "Who is this?" in page
+    form_page = staff_client.get(f"/families/carers/new?unknown={unknown.id}").get_data(as_text=True)
+    assert 'value="07700 900990"' in form_page or 'value="+447700900990"' in form_page
+    response = staff_client.post("/families/carers/new", data=carer_form(
+        name="Ewa Malik", phone="+447700900990", unknown=str(unknown.id), new_child_name="Zosia Malik",
+        new_child_year="2"))
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    db.expire_all()
+    carer = db.get(Guardian, unknown.id)
+    assert carer.known and carer.name == "Ewa Malik" and carer.preferred_language == "pl"
+    child = db.exec(select(Child).where(Child.name == "Zosia Malik")).one()
+    assert child.year_group == "Year 2" and db.get(GuardianChild, (carer.id, child.id)) is not None
+    assert "Who is this?" not in staff_client.get(url).get_data(as_text=True)
+    other = staff_client.get(f"/families/carers/new?unknown={world.other_parent.id}").get_data(as_text=True)
+    assert "+447700900801" not in other and "07700 900801" not in other  # another school's number is never shown
+
+
+def test_an_unknown_number_linked_to_a_carer_who_changed_phone(app, staff_client, world, db):
+    parent_texts(app, "Hola, es María con un teléfono nuevo", sender="+447700900991")
+    unknown = db.exec(select(Guardian).where(Guardian.phone == "+447700900991")).one()
+    url, unknown_id = thread_url(db, unknown), unknown.id
+    assert staff_client.post(f"{url}/link", data={"guardian": str(world.other_parent.id)}).status_code == 404
+    response = staff_client.post(f"{url}/link", data={"guardian": str(world.parent.id)})
+    assert response.status_code == 302
+    db.expire_all()
+    maria = db.get(Guardian, world.parent.id)
+    assert maria.phone == "+447700900991" and db.get(Guardian, unknown_id) is None
+    assert [m.body for m in messages_of(db, maria, "inbound")] == ["Hola, es María con un teléfono nuevo"]
+    assert response.headers["Location"].endswith(thread_url(db, maria))
+
+
+def test_correcting_language_in_the_thread_and_assigning_then_filtering_the_list(app, staff_client, world, db):
+    url = thread_url(db, world.parent)
+    assert staff_client.post(f"{url}/details", data={"language": "pt", "script": "", "channel": "whatsapp"}).status_code == 302
+    db.expire_all()
+    parent = db.get(Guardian, world.parent.id)
+    assert (parent.preferred_language, parent.preferred_channel) == ("pt", "whatsapp")
+    assert "by WhatsApp" in text_of(staff_client.get(url).get_data(as_text=True))  # the reply box follows
+    assert staff_client.post(f"{url}/details", data={"language": "xx", "channel": "sms"}).status_code == 302
+    db.expire_all()
+    assert db.get(Guardian, world.parent.id).preferred_language == "pt"  # refused, unchanged
+    assert staff_client.post(f"{url}/assign", data={"staff": str(world.other_staff.id)}).status_code == 404
+    assert staff_client.post(f"{url}/assign", data={"staff": str(world.staff.id)}).status_code == 302
+    second = make_guardian(db, world.school, "+447700900606", name="Unassigned Person", language="pl")
+    db.commit()
+    mine = text_of(staff_client.get("/?mine=yes").get_data(as_text=True))
+    assert "María García" in mine and "Unassigned Person" not in mine
+    polish = text_of(staff_client.get("/?language=pl").get_data(as_text=True))
+    assert "Unassigned Person" in polish and "María García" not in polish
+    parent_texts(app, "Olá", sender="+447700900701")
+    assert "María García" not in text_of(staff_client.get("/?unanswered=2").get_data(as_text=True))  # just now
+    assert "María García" in text_of(staff_client.get("/?unanswered=0").get_data(as_text=True))
+    del second

@@ -36,6 +36,24 @@ def _guardian_or_404(db, guardian_id: int):
     return guardian
 
 
+def _children(db) -> list[Child]:
+    return list(db.exec(select(Child).where(Child.school_id == g.school.id, Child.archived_at.is_(None))
+                        .order_by(Child.name)).all())
+
+
+def _new_child_from(db, form) -> Child | None:
+    """The child typed on a carer form without one chosen (a family that first wrote in), or None."""
+    name = (form.get("new_child_name") or "").strip()
+    if not name:
+        return None
+    name, year, status = check_child({"name": name, "year_group": form.get("new_child_year", "")})
+    child = Child(school_id=g.school.id, name=name, year_group=year, send_status=status)
+    db.add(child)
+    db.flush()
+    audit.record(db, g.school.id, g.staff.id, audit.ADD_CHILD, f"child:{child.id}")
+    return child
+
+
 @bp.get("/families")
 @login_required
 def families():
@@ -110,19 +128,29 @@ def new_carer():
     with session_scope() as db:
         child_id = request.values.get("child", type=int)
         child = _child_or_404(db, child_id) if child_id else None
-        defaults = {"channel": "sms", "consent": "yes", "phone": request.values.get("phone", "")}
+        defaults = {"channel": "sms", "consent": "yes", "phone": ""}
+        unknown_id = request.values.get("unknown", type=int)
+        unknown = queries.get_guardian(db, g.school.id, unknown_id) if unknown_id else None
+        if unknown is not None and not unknown.known:  # "who is this?" from a conversation
+            defaults.update(phone=unknown.phone, language=unknown.preferred_language or "", unknown=unknown.id)
         if request.method == "GET":
-            return _carer_form({"guardian": None, "child": child, "form": defaults})
+            return _carer_form({"guardian": None, "child": child, "form": defaults, "all_children": _children(db)})
         try:
             details = check_carer(request.form, g.school)
             with db.begin_nested():
+                child = child or _new_child_from(db, request.form)
                 guardian = save_carer(db, g.school, details, child=child)
         except FormProblem as problem:
-            return _carer_form({"guardian": None, "child": child, "form": request.form, "error": str(problem)}, 400)
+            return _carer_form({"guardian": None, "child": child, "form": request.form, "error": str(problem),
+                                "all_children": _children(db)}, 400)
         audit.record(db, g.school.id, g.staff.id, audit.ADD_CARER, f"guardian:{guardian.id}")
-        name = guardian.name
+        name, child_id = guardian.name, child.id if child else None
+        conversation = db.exec(select(Conversation).where(Conversation.guardian_id == guardian.id)).first()
+        back_to_thread = conversation.id if request.form.get("unknown") and conversation else None
     flash(f"{name} added.")
-    return redirect(url_for("inbox.child", child_id=child.id) if child else url_for("inbox.families"))
+    if back_to_thread:  # said who an unknown number is: back to their conversation
+        return redirect(url_for("inbox.thread", conversation_id=back_to_thread))
+    return redirect(url_for("inbox.child", child_id=child_id) if child_id else url_for("inbox.families"))
 
 
 @bp.route("/families/carers/<int:guardian_id>", methods=["GET", "POST"])

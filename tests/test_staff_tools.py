@@ -328,7 +328,7 @@ def routes_with_ids(app) -> list[tuple[str, str]]:
     found = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("inbox.") or not rule.arguments & {"conversation_id", "guardian_id", "child_id",
-                                                                           "staff_id", "review_id"}:
+                                                                           "staff_id", "review_id", "number_id"}:
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             found.append((method, rule.rule))
@@ -339,7 +339,8 @@ def test_every_route_with_an_id_answers_404_for_another_schools_rows(app, staff_
     other_conversation = int(thread_url(db, world.other_parent).rsplit("/", 1)[1])
     other_child = db.exec(select(Child).where(Child.school_id == world.other_school.id)).first()
     ids = {"conversation_id": other_conversation, "guardian_id": world.other_parent.id, "child_id": other_child.id,
-           "staff_id": world.other_staff.id, "review_id": 999999}
+           "staff_id": world.other_staff.id, "review_id": 999999,
+           "number_id": db.exec(select(SchoolNumber).where(SchoolNumber.school_id == world.other_school.id)).one().id}
     routes = routes_with_ids(app)
     assert len(routes) >= 15
     for method, rule in routes:
@@ -357,7 +358,8 @@ def test_staff_role_is_refused_every_sendco_only_route(app, world, db):
     client = app.test_client()
     assert login(client, colleague.email).status_code == 302
     for method, url in (("GET", "/colleagues"), ("POST", "/colleagues"), ("POST", f"/colleagues/{world.staff.id}"),
-                        ("GET", "/families/import"), ("POST", "/families/import"), ("POST", "/families/import/confirm")):
+                        ("GET", "/families/import"), ("POST", "/families/import"), ("POST", "/families/import/confirm"),
+                        ("GET", "/settings"), ("POST", "/settings"), ("POST", "/settings/numbers")):
         assert client.open(url, method=method, data={"action": "deactivate"}).status_code == 403, url
     db.expire_all()
     assert db.get(StaffUser, world.staff.id).active
@@ -430,3 +432,45 @@ def test_correcting_language_in_the_thread_and_assigning_then_filtering_the_list
     assert "María García" not in text_of(staff_client.get("/?unanswered=2").get_data(as_text=True))  # just now
     assert "María García" in text_of(staff_client.get("/?unanswered=0").get_data(as_text=True))
     del second
+
+
+# Settings
+
+def settings_form(**fields) -> dict:
+    """The settings form as the page fills it for the test school, with changes."""
+    return {"name": "Riverside Test Primary", "timezone": "Europe/London", "staff_language": "en",
+            "quiet_start_hour": "20", "quiet_end_hour": "8", "kind_0": "contribution_request", "days_0": "14",
+            "hour_0": "10", "kind_1": "reminder", "days_1": "7", "hour_1": "10", "kind_2": "reminder", "days_2": "1",
+            "hour_2": "16", **fields}
+
+
+def test_a_sendco_changes_settings_and_a_bad_plan_is_refused_whole(staff_client, world, db):
+    page = text_of(staff_client.get("/settings").get_data(as_text=True))
+    assert "Now: Ask for the family's views 14 days before at 10:00; remind them of the meeting 7 days before" in page
+    saved = staff_client.post("/settings", data=settings_form(name="Riverside Primary", days_2="2", hour_2="15",
+                                                               quiet_start_hour="21"))
+    assert saved.status_code == 302
+    db.expire_all()
+    school = db.get(School, world.school.id)
+    assert (school.name, school.quiet_start_hour) == ("Riverside Primary", 21)
+    assert school.reminder_plan[-1] == {"kind": "reminder", "days_before": 2, "hour": 15}
+    for bad, words in ((settings_form(days_1="14"), "same day"), (settings_form(hour_2="22"), "quiet hours"),
+                       (settings_form(timezone="Mars/Olympus"), "not a timezone"),
+                       (settings_form(kind_1="contribution_request"), "only once")):
+        refused = staff_client.post("/settings", data={**bad, "name": "Changed"})
+        assert refused.status_code == 400 and words in refused.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(School, world.school.id).name == "Riverside Primary"  # nothing of a refused form saved
+    assert ("change_settings", f"school:{world.school.id}") in audit_actions(db, world.school)
+
+
+def test_school_numbers_are_added_checked_and_the_last_kept(staff_client, world, db):
+    assert staff_client.post("/settings/numbers", data={"phone": "+447700900555", "whatsapp": "yes"}).status_code == 302
+    taken = staff_client.post("/settings/numbers", data={"phone": "+447700900800"})  # the other school's
+    assert taken.status_code == 400 and "already set up" in taken.get_data(as_text=True)
+    numbers = db.exec(select(SchoolNumber).where(SchoolNumber.school_id == world.school.id)).all()
+    other = db.exec(select(SchoolNumber).where(SchoolNumber.school_id == world.other_school.id)).one()
+    assert staff_client.post(f"/settings/numbers/{other.id}/remove").status_code == 404
+    assert staff_client.post(f"/settings/numbers/{numbers[0].id}/remove").status_code == 302
+    last = staff_client.post(f"/settings/numbers/{numbers[1].id}/remove")
+    assert last.status_code == 400 and "only number" in last.get_data(as_text=True)

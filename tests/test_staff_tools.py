@@ -474,3 +474,40 @@ def test_school_numbers_are_added_checked_and_the_last_kept(staff_client, world,
     assert staff_client.post(f"/settings/numbers/{numbers[0].id}/remove").status_code == 302
     last = staff_client.post(f"/settings/numbers/{numbers[1].id}/remove")
     assert last.status_code == 400 and "only number" in last.get_data(as_text=True)
+
+
+# At a glance
+
+def test_the_dashboard_counts_reach_answers_to_reminders_and_failures(staff_client, world, db):
+    from datetime import timedelta
+
+    from storage.models import FlowRun, Reminder, Review, utcnow
+    from tests.support.inbox import add_message
+    polish = make_guardian(db, world.school, "+447700900621", name="Anna Kowalska", language="pl")
+    make_guardian(db, world.school, "+447700900622", name="Never Reached", language="ur")
+    lucas = db.exec(select(Child).where(Child.name == "Lucas García")).one()
+    review = Review(school_id=world.school.id, child_id=lucas.id, starts_at=utcnow() + timedelta(days=3))
+    db.add(review)
+    db.commit()
+    earlier = utcnow() - timedelta(days=2)
+    for guardian, answer in ((world.parent, True), (polish, False)):
+        sent = add_message(db, guardian, "Reminder", direction="outbound", kind="system", status="delivered",
+                           when=earlier)
+        db.add(Reminder(school_id=world.school.id, review_id=review.id, guardian_id=guardian.id, kind="reminder",
+                        due_at=earlier, status="sent", message_id=sent.id))
+        if answer:
+            add_message(db, guardian, "Sí, allí estaré", when=earlier + timedelta(hours=1))
+    add_message(db, polish, "Hello", direction="outbound", kind="staff_reply", status="undelivered", error_code=30003)
+    db.add(FlowRun(school_id=world.school.id, guardian_id=world.parent.id, review_id=review.id, flow_id="pre_review",
+                   language="es", status="completed"))
+    db.add(FlowRun(school_id=world.school.id, guardian_id=polish.id, flow_id="pre_review", language="pl"))
+    db.commit()
+    html = staff_client.get("/dashboard").get_data(as_text=True)
+    page = text_of(html)
+    assert "2 of 3 families reached in the last 30 days" in page
+    assert "1 message did not arrive" in page
+    assert "1 of 1 reviews this term have the family's views" in page
+    assert "Spanish: 1 of 1 (100%)" in page and "Polish: 0 of 1 (0%)" in page  # answered a reminder
+    assert "SMS: 1 of 2 (50%)" in page
+    assert re.search(r'<rect class="bar" x="180" y="\d+" width="300"', html)  # a 100% bar is drawn full
+    assert "Olena" not in page

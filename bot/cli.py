@@ -24,6 +24,16 @@ def register_commands(app: Flask) -> None:
             seed_demo(session)
         click.echo(f"Demo school ready. Staff login: {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")
 
+    @app.cli.command("purge")
+    def purge_command():
+        """Delete message text older than each school's retention setting now (the sweep does it too)."""
+        from bot.messaging.retention import sweep_retention
+        from storage.models import utcnow
+
+        with session_scope() as session:
+            counts = sweep_retention(session, utcnow())
+        click.echo(f"{counts['purged']} message texts deleted.")
+
     @app.cli.command("sweep")
     def sweep_command():
         """Hand the worker whatever the database says is still pending (as the worker does every minute)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from bot.conversation.flow_runs import sweep_flows
+from bot.messaging.retention import sweep_retention
 from bot.messaging.sweep import sweep_messaging
 from bot.reviews.sweep import sweep_reviews
 from bot.tasks import get_redis
@@ -18,7 +19,7 @@ from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
-AREAS = (sweep_messaging, sweep_reviews, sweep_flows)
+AREAS = (sweep_messaging, sweep_reviews, sweep_flows, sweep_retention)
 
 
 def run_sweep() -> dict[str, int] | None:

@@ -32,6 +32,9 @@ class School(SQLModel, table=True):
     quiet_end_hour: int = 8
     # The reminder plan: [{"kind": ..., "days_before": N, "hour": H}], school-local hours.
     reminder_plan: Optional[list] = Field(default=None, sa_column=Column(JSON))
+    # Message bodies (and translations, media) older than this many days are deleted by the sweep;
+    # the rows stay, so counts and delivery history remain. None: kept until a SENDCo sets it.
+    retention_days: Optional[int] = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -159,6 +162,7 @@ class Message(SQLModel, table=True):
     delivery_note: Optional[str] = Field(default=None, sa_column=Column(Text))
     # Went through the parent simulator, not a real phone (CHANNEL=simulator): labelled wherever shown.
     simulated: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    purged_at: Optional[datetime] = None  # its text was deleted under the school's retention setting
     status: str = "received"
     error_code: Optional[int] = None
     error_message: Optional[str] = None

@@ -162,7 +162,7 @@ def test_a_new_message_appears_in_an_open_inbox_and_thread_without_a_reload(open
     expect(thread.locator(".message.inbound .translation")).not_to_contain_text("Translating", timeout=10_000)
 
 
-STAFF_PAGES = ["/", "/families", "/families/children/new", "/families/carers/new", "/families/import", "/updates", "/settings", "/dashboard",
+STAFF_PAGES = ["/", "/families", "/families/children/new", "/families/carers/new", "/families/import", "/updates", "/settings", "/dashboard", "/audit",
                "/not-reached", "/colleagues", "/reviews"]
 
 

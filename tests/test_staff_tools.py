@@ -359,7 +359,8 @@ def test_staff_role_is_refused_every_sendco_only_route(app, world, db):
     assert login(client, colleague.email).status_code == 302
     for method, url in (("GET", "/colleagues"), ("POST", "/colleagues"), ("POST", f"/colleagues/{world.staff.id}"),
                         ("GET", "/families/import"), ("POST", "/families/import"), ("POST", "/families/import/confirm"),
-                        ("GET", "/settings"), ("POST", "/settings"), ("POST", "/settings/numbers")):
+                        ("GET", "/settings"), ("POST", "/settings"), ("POST", "/settings/numbers"), ("GET", "/audit"),
+                        ("GET", f"/families/children/{db.exec(select(Child)).first().id}/export")):
         assert client.open(url, method=method, data={"action": "deactivate"}).status_code == 403, url
     db.expire_all()
     assert db.get(StaffUser, world.staff.id).active
@@ -511,3 +512,55 @@ def test_the_dashboard_counts_reach_answers_to_reminders_and_failures(staff_clie
     assert "SMS: 1 of 2 (50%)" in page
     assert re.search(r'<rect class="bar" x="180" y="\d+" width="300"', html)  # a 100% bar is drawn full
     assert "Olena" not in page
+
+
+# Accountability
+
+def test_the_audit_log_shows_who_did_what_in_words_and_only_this_school(staff_client, world, db):
+    staff_client.get(thread_url(db, world.parent))
+    db.add(AuditEvent(school_id=world.other_school.id, staff_user_id=world.other_staff.id, action="export_family",
+                      target="child:1"))
+    db.commit()
+    page = text_of(staff_client.get("/audit").get_data(as_text=True))
+    assert "Test SENDCo Read a conversation conversation:" in page and "Signed in" in page
+    assert "Exported a family's data" not in page  # the other school's event
+
+
+def test_a_family_export_holds_everything_about_them_and_is_audited(app, staff_client, world, db):
+    parent_texts(app, "Hola, pregunta sobre Lucas")
+    lucas = db.exec(select(Child).where(Child.name == "Lucas García")).one()
+    response = staff_client.get(f"/families/children/{lucas.id}/export")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    document = response.get_json()
+    assert document["child"]["name"] == "Lucas García"
+    assert [c["name"] for c in document["carers"]] == ["María García"]
+    assert document["carers"][0]["phone"] == "+447700900701"
+    assert [m["body"] for m in document["messages"]] == ["Hola, pregunta sobre Lucas"]
+    assert ("export_family", f"child:{lucas.id}") in audit_actions(db, world.school)
+    other_child = db.exec(select(Child).where(Child.school_id == world.other_school.id)).first()
+    assert staff_client.get(f"/families/children/{other_child.id}/export").status_code == 404
+
+
+def test_retention_deletes_old_message_text_but_keeps_the_rows(app, staff_client, world, db):
+    from datetime import timedelta
+
+    from bot.sweep import run_sweep
+    from storage.models import utcnow
+    from tests.support.inbox import add_message
+    old = add_message(db, world.parent, "Un mensaje antiguo", when=utcnow() - timedelta(days=400),
+                      translation="An old message", translation_status="done")
+    recent = add_message(db, world.parent, "Un mensaje nuevo", when=utcnow() - timedelta(days=2))
+    with app.app_context():
+        assert run_sweep()["purged"] == 0  # no setting: nothing deleted
+    too_short = staff_client.post("/settings", data=settings_form(retention_days="3"))
+    assert too_short.status_code == 400 and "at least 30 days" in too_short.get_data(as_text=True)
+    assert staff_client.post("/settings", data=settings_form(retention_days="365")).status_code == 302
+    with app.app_context():
+        assert run_sweep()["purged"] == 1
+    db.expire_all()
+    gone, kept = db.get(Message, old.id), db.get(Message, recent.id)
+    assert (gone.body, gone.translation, gone.purged_at is not None) == ("", None, True)
+    assert kept.body == "Un mensaje nuevo" and kept.purged_at is None
+    assert len(messages_of(db, world.parent)) == 2  # counts kept
+    result = app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code == 0 and "0 message texts deleted" in result.output

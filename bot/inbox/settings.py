@@ -22,6 +22,7 @@ from storage.models import School, SchoolNumber
 
 STEP_WORDS = {"contribution_request": "Ask for the family's views", "reminder": "Remind them of the meeting"}
 PLAN_ROWS = 5
+MIN_RETENTION_DAYS = 30  # shorter would delete what staff are still working on
 CHANGE_SETTINGS, ADD_NUMBER, REMOVE_NUMBER = "change_settings", "add_school_number", "remove_school_number"
 
 
@@ -57,6 +58,15 @@ def _plan_from_form(quiet: tuple[int, int]) -> list[dict]:
     return steps
 
 
+def _retention() -> int | None:
+    value = request.form.get("retention_days", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not MIN_RETENTION_DAYS <= int(value) <= 3650:
+        raise ValueError(f"Keep messages for at least {MIN_RETENTION_DAYS} days (and at most 3650), or leave it empty.")
+    return int(value)
+
+
 @bp.get("/settings")
 @sendco_required
 def settings():
@@ -85,10 +95,12 @@ def save_settings():
                 raise ValueError("Choose the language staff read from the list.")
             quiet = (_hour("quiet_start_hour"), _hour("quiet_end_hour"))
             plan = _plan_from_form(quiet)
+            retention = _retention()
         except ValueError as problem:
             return _page(db, school, str(problem), 400)
         school.name, school.timezone, school.staff_language = name[:200], zone, language
         school.quiet_start_hour, school.quiet_end_hour, school.reminder_plan = *quiet, plan
+        school.retention_days = retention
         audit.record(db, school.id, g.staff.id, CHANGE_SETTINGS, f"school:{school.id}")
     flash("Settings saved. Reviews scheduled from now on follow the new reminder plan.")
     return redirect(url_for("inbox.settings"))

@@ -1,4 +1,4 @@
-"""staff tools: roles and one-time set-password links, families kept by staff, assignment
+"""staff tools: roles and one-time set-password links, families kept by staff, assignment, retention
 
 Revision ID: 0004
 Revises: 0003
@@ -28,12 +28,16 @@ def upgrade() -> None:
     op.add_column('guardian', sa.Column('archived_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     op.add_column('child', sa.Column('archived_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     op.add_column('conversation', sa.Column('assigned_to_id', sa.Integer(), nullable=True))
+    op.add_column('school', sa.Column('retention_days', sa.Integer(), nullable=True))
+    op.add_column('message', sa.Column('purged_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     op.create_foreign_key('fk_conversation_assigned_to_id_staffuser', 'conversation', 'staffuser',
                           ['assigned_to_id'], ['id'])
 
 
 def downgrade() -> None:
     op.drop_constraint('fk_conversation_assigned_to_id_staffuser', 'conversation', type_='foreignkey')
+    op.drop_column('message', 'purged_at')
+    op.drop_column('school', 'retention_days')
     op.drop_column('conversation', 'assigned_to_id')
     op.drop_column('child', 'archived_at')
     op.drop_column('guardian', 'archived_at')

@@ -328,7 +328,7 @@ def routes_with_ids(app) -> list[tuple[str, str]]:
     found = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("inbox.") or not rule.arguments & {"conversation_id", "guardian_id", "child_id",
-                                                                           "staff_id", "review_id", "number_id"}:
+                                                                           "staff_id", "review_id", "number_id", "run_id"}:
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             found.append((method, rule.rule))
@@ -338,8 +338,18 @@ def routes_with_ids(app) -> list[tuple[str, str]]:
 def test_every_route_with_an_id_answers_404_for_another_schools_rows(app, staff_client, world, db):
     other_conversation = int(thread_url(db, world.other_parent).rsplit("/", 1)[1])
     other_child = db.exec(select(Child).where(Child.school_id == world.other_school.id)).first()
+    from datetime import timedelta
+
+    from storage.models import FlowRun, Review, utcnow
+    other_review = Review(school_id=world.other_school.id, child_id=other_child.id, starts_at=utcnow() + timedelta(days=9))
+    db.add(other_review)
+    db.flush()
+    other_run = FlowRun(school_id=world.other_school.id, guardian_id=world.other_parent.id, review_id=other_review.id,
+                        flow_id="pre_review", language="uk")
+    db.add(other_run)
+    db.commit()
     ids = {"conversation_id": other_conversation, "guardian_id": world.other_parent.id, "child_id": other_child.id,
-           "staff_id": world.other_staff.id, "review_id": 999999,
+           "staff_id": world.other_staff.id, "review_id": other_review.id, "run_id": other_run.id,
            "number_id": db.exec(select(SchoolNumber).where(SchoolNumber.school_id == world.other_school.id)).one().id}
     routes = routes_with_ids(app)
     assert len(routes) >= 15
@@ -349,6 +359,7 @@ def test_every_route_with_an_id_answers_404_for_another_schools_rows(app, staff_
         assert response.status_code == 404, (method, url, response.status_code)
     db.expire_all()
     assert db.get(StaffUser, world.other_staff.id).active and db.get(Guardian, world.other_parent.id).archived_at is None
+    assert db.get(FlowRun, other_run.id).status == "active" and db.get(Review, other_review.id).status == "scheduled"
 
 
 def test_staff_role_is_refused_every_sendco_only_route(app, world, db):
@@ -417,7 +428,11 @@ def test_correcting_language_in_the_thread_and_assigning_then_filtering_the_list
     db.expire_all()
     parent = db.get(Guardian, world.parent.id)
     assert (parent.preferred_language, parent.preferred_channel) == ("pt", "whatsapp")
-    assert "by WhatsApp" in text_of(staff_client.get(url).get_data(as_text=True))  # the reply box follows
+    page = text_of(staff_client.get(url).get_data(as_text=True))  # never wrote: WhatsApp's window is shut
+    assert "receives it in Portuguese by SMS" in page and "Messages go by SMS just now: Outside WhatsApp's" in page
+    parent_texts(app, "Olá, obrigada", channel="whatsapp")
+    page = text_of(staff_client.get(url).get_data(as_text=True))  # the reply box promises what will happen
+    assert "receives it in Portuguese by WhatsApp" in page and "just now" not in page
     assert staff_client.post(f"{url}/details", data={"language": "xx", "channel": "sms"}).status_code == 302
     db.expire_all()
     assert db.get(Guardian, world.parent.id).preferred_language == "pt"  # refused, unchanged
@@ -564,3 +579,36 @@ def test_retention_deletes_old_message_text_but_keeps_the_rows(app, staff_client
     assert len(messages_of(db, world.parent)) == 2  # counts kept
     result = app.test_cli_runner().invoke(args=["purge"])
     assert result.exit_code == 0 and "0 message texts deleted" in result.output
+
+
+# Asking for views again
+
+def test_asking_for_views_again_explains_a_second_round_and_a_running_round_can_be_stopped(staff_client, world, db):
+    from datetime import timedelta
+
+    from storage.models import FlowRun, Review, utcnow
+    lucas = db.exec(select(Child).where(Child.name == "Lucas García")).one()
+    review = Review(school_id=world.school.id, child_id=lucas.id, starts_at=utcnow() + timedelta(days=10))
+    db.add(review)
+    db.commit()
+    check = f"/reviews/{review.id}/ask/{world.parent.id}/check"
+    first = staff_client.post(check)
+    assert first.status_code == 307 and first.headers["Location"].endswith(f"/reviews/{review.id}/ask/{world.parent.id}")
+    db.add(FlowRun(school_id=world.school.id, guardian_id=world.parent.id, review_id=review.id, flow_id="pre_review",
+                   language="es", status="completed", finished_at=utcnow()))
+    db.commit()
+    page = text_of(staff_client.post(check).get_data(as_text=True))
+    assert "Ask María García for their views again?" in page and "second round" in page
+    assert "answered every question" in page
+    running = FlowRun(school_id=world.school.id, guardian_id=world.parent.id, review_id=review.id,
+                      flow_id="pre_review", language="es", status="active")
+    db.add(running)
+    db.commit()
+    page = text_of(staff_client.post(check).get_data(as_text=True))
+    assert "María García is answering the questions now" in page and "Stop these questions" in page
+    other = staff_client.post(f"/reviews/{review.id}/ask/{world.other_parent.id}/check")
+    assert other.status_code == 404
+    assert staff_client.post(f"/reviews/{review.id}/runs/{running.id}/cancel").status_code == 302
+    db.expire_all()
+    assert db.get(FlowRun, running.id).status == "cancelled"
+    assert ("cancel_views_questions", f"flow_run:{running.id}") in audit_actions(db, world.school)

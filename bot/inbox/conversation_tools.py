@@ -15,6 +15,7 @@ from bot.inbox import audit, bp, queries
 from bot.inbox.auth import login_required
 from bot.inbox.family_forms import CHANNELS
 from bot.inbox.languages import SCRIPTS, choices
+from bot.inbox.route_preview import likely_route
 from bot.inbox.thread import load_conversation
 from storage.db import session_scope
 from storage.models import Conversation, Guardian, Message, StaffUser
@@ -36,7 +37,7 @@ def thread_tool_context() -> dict:
                                                        Guardian.archived_at.is_(None)).order_by(Guardian.name)).all())
 
     return {"assignable_staff": assignable_staff, "known_carers": known_carers, "language_choices": choices,
-            "script_choices": SCRIPTS, "channel_choices": CHANNELS}
+            "script_choices": SCRIPTS, "channel_choices": CHANNELS, "likely_route": likely_route}
 
 
 @bp.post("/conversations/<int:conversation_id>/assign")

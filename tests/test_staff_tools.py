@@ -612,3 +612,17 @@ def test_asking_for_views_again_explains_a_second_round_and_a_running_round_can_
     db.expire_all()
     assert db.get(FlowRun, running.id).status == "cancelled"
     assert ("cancel_views_questions", f"flow_run:{running.id}") in audit_actions(db, world.school)
+
+
+def test_a_whatsapp_reply_outside_the_window_goes_by_sms_and_the_thread_says_why(app, staff_client, world, db):
+    from tests.support.inbox import previewed_form
+    parent = db.get(Guardian, world.parent.id)
+    parent.preferred_channel = "whatsapp"
+    db.commit()
+    url = thread_url(db, world.parent)
+    assert staff_client.post(f"{url}/send", data=previewed_form(staff_client, url, "See you on Monday")).status_code == 302
+    run_jobs(app)
+    [sent] = messages_of(db, world.parent, "outbound")
+    assert sent.channel == "sms" and "Outside WhatsApp's 24-hour window" in sent.delivery_note
+    page = text_of(staff_client.get(url).get_data(as_text=True))
+    assert "SMS" in page and "Outside WhatsApp's 24-hour window and no approved template" in page

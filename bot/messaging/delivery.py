@@ -85,6 +85,9 @@ def _payload(session: Session, message: Message, guardian: Guardian, now: dateti
         route = deliverable_route(choose_route(guardian.preferred_channel, guardian.last_inbound_at, now,
                                                content_sid is not None, whatsapp_sender is not None))
         message.channel = route.channel
+        if route.channel != guardian.preferred_channel and route.reason not in (message.delivery_note or ""):
+            # The thread says which channel it went by, and why not the one the family prefers.
+            message.delivery_note = " ".join(filter(None, [message.delivery_note, route.reason]))
     else:
         route = Route(message.channel, False, "failover")
     sender = whatsapp_sender if route.channel == "whatsapp" else school_sender(session, message.school_id, "sms")

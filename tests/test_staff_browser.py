@@ -202,3 +202,88 @@ def test_every_staff_page_passes_axe_and_shows_focus(browser, live, world, db):
     assert "button bare" in unfocused, unfocused
     context.close()
     assert {url: found for url, found in problems.items() if found} == {}
+
+
+def signed_webhook(live, sender: str, to: str, body: str) -> None:
+    """A parent's text reaching the live server exactly as Twilio posts it, acted on as the worker does."""
+    form = twilio_form(body, sender, to)
+    response = live.app.test_client().post("/twilio/messages", data=form, base_url=live.url,
+                                           headers={"X-Twilio-Signature": sign(live.url + "/twilio/messages", form,
+                                                                              AUTH_TOKEN)})
+    assert response.status_code == 200
+    act_on_received(live.app)
+
+
+def test_done_when_a_new_school_runs_week_one_from_the_inbox_after_one_command(open_page, live, db, shots):
+    """The issue's "Done when": one command, then everything in the browser."""
+    number = "+447700900555"
+    result = live.app.test_cli_runner().invoke(args=[
+        "school", "create", "--name", "Oak Tree Primary", "--number", number, "--whatsapp", number,
+        "--sendco-email", "sendco@oaktree.example", "--sendco-name", "Mrs Obi"])
+    assert result.exit_code == 0, result.output
+    link = re.search(r"/set-password/\S+", result.output)[0]
+
+    page = open_page()
+    page.goto(link)
+    page.get_by_label("New password").fill("a long enough password")
+    page.get_by_label("The same password again").fill("a long enough password")
+    page.get_by_role("button", name="Set password").click()
+    page.get_by_label("Email").fill("sendco@oaktree.example")
+    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Parent messages")).to_be_visible()
+
+    # 40 families in 9 languages from the MIS export, 3 bad rows reported.
+    page.get_by_role("link", name="Families", exact=True).click()
+    page.get_by_role("link", name="Import from your MIS (CSV)").click()
+    page.get_by_label("CSV file", exact=True).set_input_files(str(Path(__file__).parent / "data" / "mis_export.csv"))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.locator("#import-summary")).to_contain_text("41 rows will be imported (9 languages")
+    expect(page.locator("#import-summary")).to_contain_text("3 rows will be left out")
+    page.get_by_role("button", name="Import 41 rows").click()
+    expect(page.locator("#import-result")).to_contain_text("40 new carers")
+
+    # A colleague.
+    page.get_by_role("link", name="Colleagues").click()
+    page.get_by_label("Name").fill("Mr Lee")
+    page.get_by_label("Email").fill("lee@oaktree.example")
+    page.get_by_label("Role").select_option("staff")
+    page.get_by_role("button", name="Add colleague").click()
+    expect(page.get_by_role("textbox", name="Set-password link")).to_have_value(re.compile(r"/set-password/"))
+
+    # A Year 3 parent texts STOP before the update goes out.
+    signed_webhook(live, "+447700900103", number, "STOP")
+
+    # A term update to every Year 3 family.
+    page.get_by_role("link", name="Send an update").click()
+    page.get_by_label("Year group").select_option("Year 3")
+    page.get_by_role("button", name="Show these families").click()
+    page.get_by_label("The update").fill("Welcome back! Term starts on Monday 5 January at 8:45.")
+    page.get_by_role("button", name="Preview in every language").click()
+    expect(page.locator("#update-reach")).to_contain_text("Goes to 13 carers in 3 languages")
+    expect(page.locator("#left-out")).to_contain_text("Shirin Rahman: Opted out")
+    page.screenshot(path=str(shots / "done-when-update.png"), full_page=True)
+    page.get_by_role("button", name="Send to 13 carers").click()
+    expect(page.locator(".flash")).to_contain_text("Update saved for 13 carers in 3 languages")
+    run_jobs(live.app)
+
+    # Who was not reached, and why.
+    page.get_by_role("link", name="Not reached").click()
+    expect(page.locator("#not-reached tr", has_text="Shirin Rahman")).to_contain_text("Opted out: texted STOP")
+    expect(page.locator("#not-reached tr", has_text="Shirin Rahman")).to_contain_text("phone them")
+
+    # A reply arrives while the inbox is open, and the SENDCo answers it.
+    page.get_by_role("link", name="Inbox").click()
+    signed_webhook(live, "+447700900100", number, "Dziękuję, Amelia będzie w poniedziałek.")
+    row = page.locator(".conversation", has_text="Ewa Nowak")
+    expect(row).to_contain_text("1 new", timeout=10_000)
+    row.get_by_role("link").click()
+    page.get_by_label(re.compile("Reply in English")).fill("Thank you, see you on Monday.")
+    page.get_by_role("button", name="Preview translation").click()
+    page.get_by_role("button", name="Send to parent").click()
+    run_jobs(live.app)
+    ewa = db.exec(select(Guardian).where(Guardian.phone == "+447700900100")).one()
+    replies = [m for m in messages_of(db, ewa, "outbound") if m.kind == "staff_reply"]
+    assert [m.body for m in replies] == ["Welcome back! Term starts on Monday 5 January at 8:45.",
+                                        "Thank you, see you on Monday."]
+    assert all(m.status == "delivered" for m in replies)

@@ -35,6 +35,20 @@ def _fingerprint(db, school_id: int, conversation_id: int | None) -> str:
     return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
 
 
+@bp.app_context_processor
+def live_context() -> dict:
+    """`live_version()`: the fingerprint as the page is rendered, so live.js misses nothing that
+    arrives between this render and its first check."""
+    def live_version() -> str:
+        if g.get("school") is None:
+            return ""
+        conversation_id = (request.view_args or {}).get("conversation_id")
+        with session_scope() as db:
+            return _fingerprint(db, g.school.id, conversation_id)
+
+    return {"live_version": live_version}
+
+
 @bp.get("/live/state")
 @login_required
 def live_state():

@@ -52,8 +52,15 @@ def _english() -> str:
     return request.form.get("body", "").replace("\r\n", "\n").strip()
 
 
-def _chosen_ids() -> list[int]:
-    return [int(value) for value in request.form.getlist("guardian") if value.isdigit() and len(value) < 10]
+def _chosen_ids(field: str = "guardian") -> list[int]:
+    return [int(value) for value in request.form.getlist(field) if value.isdigit() and len(value) < 10]
+
+
+def _left_out(db, recipients: list[Recipient]) -> list[Recipient]:
+    """Who will not get it and why: ticked carers who cannot receive it, and those the page could not tick."""
+    chosen = {r.guardian.id for r in recipients}
+    shown = ticked(db, g.school, [i for i in _chosen_ids("cannot") if i not in chosen])
+    return [r for r in recipients + shown if r.reason]
 
 
 def _groups(recipients: list[Recipient], english: str) -> list[LanguageGroup]:
@@ -110,8 +117,7 @@ def preview_update():
         except TranslationFailed:
             return _form_page(recipients, Filters(), english, ENGINE_DOWN, 503)
         return render_template("staff/update_preview.html", english=english, groups=groups,
-                               left_out=[r for r in recipients if r.reason], recipients=recipients,
-                               send_key=uuid.uuid4().hex)
+                               left_out=_left_out(db, recipients), recipients=recipients, send_key=uuid.uuid4().hex)
 
 
 @bp.post("/updates/send")
@@ -138,7 +144,7 @@ def send_update():
             request.form.get(f"approved_{group.language}") != group.preview.approval for group in groups)
         if changed:
             return render_template("staff/update_preview.html", english=english, groups=groups, recipients=recipients,
-                                   left_out=[r for r in recipients if r.reason], send_key=uuid.uuid4().hex,
+                                   left_out=_left_out(db, recipients), send_key=uuid.uuid4().hex,
                                    error="Something changed since the preview (the text, the carers or a "
                                          "translation). Check it again, then send."), 409
         sent = 0

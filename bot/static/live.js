@@ -1,12 +1,12 @@
 // Keeps the conversation list and an open thread current without a reload: every few seconds
 // ask whether anything changed (a tiny JSON answer), and only then fetch the new list or messages.
-(function () {
+(function (script) {
   const thread = document.querySelector("ol.thread");
   const match = location.pathname.match(/^\/conversations\/(\d+)$/);
   if (location.pathname !== "/" && !(thread && match)) return;
   const stateUrl = match ? `/live/state?conversation=${match[1]}` : "/live/state";
   const every = Number(document.body.dataset.livePoll || 4000);
-  let version = null;
+  let version = (script && script.dataset.version) || null;  // as the page was rendered
 
   async function refresh() {
     if (thread && match) {
@@ -36,4 +36,4 @@
     setTimeout(check, every);
   }
   check();
-})();
+})(document.currentScript);

@@ -55,18 +55,41 @@ school_group = AppGroup("school", help="Set up a school (a real one, without the
 @click.option("--sendco-name", required=True, help="The SENDCo's name as colleagues and families see it.")
 @click.option("--timezone", "zone", default="Europe/London", show_default=True)
 @click.option("--region", default="GB", show_default=True, help="Where phone numbers written without +… are from.")
-def create_school(name, numbers, whatsapp_numbers, sendco_email, sendco_name, zone, region):
+@click.option("--trust", "trust_name", default=None, help="The trust (several schools) it belongs to; made if new.")
+def create_school(name, numbers, whatsapp_numbers, sendco_email, sendco_name, zone, region, trust_name):
     """Create a school, its Twilio number(s) and its first SENDCo; print the SENDCo's set-password link."""
     from flask import current_app
 
-    from bot.inbox.school_setup import SetupProblem, create_school as setup
+    from bot.inbox.school_setup import SetupProblem, create_school as setup, trust_named
 
     try:
         with session_scope() as session:
-            token = setup(session, name=name, numbers=numbers, whatsapp_numbers=whatsapp_numbers,
-                          sendco_email=sendco_email, sendco_name=sendco_name, timezone=zone, region=region)
+            trust_id = trust_named(session, trust_name).id if trust_name else None
+            _, token = setup(session, name=name, numbers=numbers, whatsapp_numbers=whatsapp_numbers,
+                             sendco_email=sendco_email, sendco_name=sendco_name, timezone=zone, region=region,
+                             trust_id=trust_id)
     except SetupProblem as problem:
         raise click.ClickException(str(problem)) from None
     base = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
     click.echo(f"{name} is ready. {sendco_name} sets a password here (works once, for 7 days):")
+    click.echo(f"{base}/set-password/{token}")
+
+
+@school_group.command("add-trust-admin")
+@click.option("--trust", "trust_name", required=True, help="The trust's name (as given to `school create --trust`).")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+def add_trust_admin_command(trust_name, email, name):
+    """A trust admin: sets up the trust's schools and SENDCos, reads no families' messages."""
+    from flask import current_app
+
+    from bot.inbox.school_setup import SetupProblem, add_trust_admin
+
+    try:
+        with session_scope() as session:
+            token = add_trust_admin(session, trust_name, email, name)
+    except SetupProblem as problem:
+        raise click.ClickException(str(problem)) from None
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    click.echo(f"{name} can set a password here (works once, for 7 days):")
     click.echo(f"{base}/set-password/{token}")

@@ -35,6 +35,7 @@ class School(SQLModel, table=True):
     # Message bodies (and translations, media) older than this many days are deleted by the sweep;
     # the rows stay, so counts and delivery history remain. None: kept until a SENDCo sets it.
     retention_days: Optional[int] = None
+    trust_id: Optional[int] = Field(default=None, foreign_key="trust.id", index=True)  # several schools, one trust
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -246,4 +247,16 @@ class AuditEvent(SQLModel, table=True):
     staff_user_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
     action: str
     target: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Trust(SQLModel, table=True):
+    """A multi-academy trust: several schools whose trust admins set up schools and their SENDCos.
+
+    A trust admin is a StaffUser with role "trust_admin": they read no conversations (only staff
+    of a school do), they manage the trust's schools and SENDCo accounts.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
     created_at: datetime = Field(default_factory=utcnow)

@@ -626,3 +626,38 @@ def test_a_whatsapp_reply_outside_the_window_goes_by_sms_and_the_thread_says_why
     assert sent.channel == "sms" and "Outside WhatsApp's 24-hour window" in sent.delivery_note
     page = text_of(staff_client.get(url).get_data(as_text=True))
     assert "SMS" in page and "Outside WhatsApp's 24-hour window and no approved template" in page
+
+
+# A trust
+
+def test_a_trust_admin_sets_up_a_school_and_its_sendco_but_reads_no_conversations(app, db, client, world):
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["school", "create", "--name", "Elm Academy", "--number", "+447700900561",
+                               "--sendco-email", "sendco@elm.example", "--sendco-name", "Ms Elm", "--trust", "Oak Trust"])
+    assert made.exit_code == 0, made.output
+    admin = runner.invoke(args=["school", "add-trust-admin", "--trust", "Oak Trust", "--email", "ceo@oaktrust.example",
+                                "--name", "Dr Ash"])
+    assert admin.exit_code == 0, admin.output
+    assert set_password(client, link_token(admin.output)).status_code == 302
+    assert login(client, "ceo@oaktrust.example").status_code == 302
+    assert client.get("/").headers["Location"].endswith("/trust")
+    assert "Elm Academy" in text_of(client.get("/trust").get_data(as_text=True))
+    elm = db.exec(select(School).where(School.name == "Elm Academy")).one()
+    elm_parent = make_guardian(db, elm, "+447700900562", name="Elm Parent", language="pl")
+    db.commit()
+    for url in (thread_url(db, elm_parent), "/families", "/updates", "/reviews", "/dashboard", "/audit",
+                "/colleagues", f"/families/carers/{elm_parent.id}", "/live/state"):
+        assert client.get(url).status_code == 403, url  # no school pages, no message bodies
+    page = client.post("/trust/schools", data={"name": "Birch Primary", "number": "+447700900563", "whatsapp": "yes",
+                                               "sendco_name": "Mr Birch", "sendco_email": "sendco@birch.example"})
+    assert page.status_code == 200
+    token = link_token(page.get_data(as_text=True))
+    birch = db.exec(select(School).where(School.name == "Birch Primary")).one()
+    assert birch.trust_id == elm.trust_id
+    taken = client.post("/trust/schools", data={"name": "Copy", "number": "+447700900563", "sendco_name": "X",
+                                                "sendco_email": "x@birch.example"})
+    assert taken.status_code == 400 and db.exec(select(School).where(School.name == "Copy")).first() is None
+    sendco = app.test_client()
+    assert set_password(sendco, token).status_code == 302 and login(sendco, "sendco@birch.example").status_code == 302
+    assert "Birch Primary" in sendco.get("/").get_data(as_text=True)
+    assert sendco.get("/trust").status_code == 404  # school staff have no trust page

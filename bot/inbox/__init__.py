@@ -8,7 +8,7 @@ from flask import Blueprint
 bp = Blueprint("inbox", __name__)
 
 from bot.inbox import auth, display, reply, reviews, safety, views  # noqa: E402,F401  (routes register on bp)
-from bot.inbox import accountability, colleagues, conversation_tools, dashboard, families, imports, live, not_reached, settings, updates, views_rounds  # noqa: E402,F401  (staff tools)
+from bot.inbox import accountability, colleagues, conversation_tools, dashboard, families, imports, live, not_reached, settings, trust, updates, views_rounds  # noqa: E402,F401  (staff tools)
 
 bp.record_once(display.register_filters)
 bp.record_once(lambda state: safety.init_app(state.app))

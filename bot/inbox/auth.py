@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 SESSION_KEY = "staff_id"
 # The session cookie is signed, not stored: these make it revocable and short-lived.
 VERSION_KEY, SIGNED_IN_KEY, SEEN_KEY = "session_version", "signed_in_at", "last_seen_at"
+TRUST_ADMIN = "trust_admin"
+TRUST_ADMIN_PAGES = frozenset({"inbox.trust_home", "inbox.trust_add_school", "inbox.logout"})
 
 
 @lru_cache(maxsize=1)
@@ -71,6 +73,13 @@ def login_required(view):
             next_url = request.full_path.rstrip("?") if request.method == "GET" else None
             return redirect(url_for("inbox.login", next=next_url))
         g.staff, g.school = found
+        if g.staff.role == TRUST_ADMIN and request.endpoint not in TRUST_ADMIN_PAGES:
+            # A trust admin sets up schools and SENDCos; reading families' messages is for school staff.
+            if request.endpoint == "inbox.conversations":
+                return redirect(url_for("inbox.trust_home"))
+            return render_template("error.html", title="Trust admins do not read school pages",
+                                   detail="This page is for the school's own staff. Your page is the trust's "
+                                          "schools."), 403
         return view(*args, **kwargs)
 
     return wrapped

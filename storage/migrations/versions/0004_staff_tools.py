@@ -1,4 +1,4 @@
-"""staff tools: roles and one-time set-password links, families kept by staff, assignment, retention
+"""staff tools: roles and one-time set-password links, families kept by staff, assignment, retention, trusts
 
 Revision ID: 0004
 Revises: 0003
@@ -16,6 +16,17 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        'trust',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('name'),
+    )
+    op.add_column('school', sa.Column('trust_id', sa.Integer(), nullable=True))
+    op.create_index(op.f('ix_school_trust_id'), 'school', ['trust_id'], unique=False)
+    op.create_foreign_key('fk_school_trust_id_trust', 'school', 'trust', ['trust_id'], ['id'])
     # Existing staff were all SENDCos (the only kind there was).
     op.add_column('staffuser', sa.Column('role', sqlmodel.sql.sqltypes.AutoString(), nullable=False,
                                          server_default='sendco'))
@@ -38,6 +49,10 @@ def downgrade() -> None:
     op.drop_constraint('fk_conversation_assigned_to_id_staffuser', 'conversation', type_='foreignkey')
     op.drop_column('message', 'purged_at')
     op.drop_column('school', 'retention_days')
+    op.drop_constraint('fk_school_trust_id_trust', 'school', type_='foreignkey')
+    op.drop_index(op.f('ix_school_trust_id'), table_name='school')
+    op.drop_column('school', 'trust_id')
+    op.drop_table('trust')
     op.drop_column('conversation', 'assigned_to_id')
     op.drop_column('child', 'archived_at')
     op.drop_column('guardian', 'archived_at')

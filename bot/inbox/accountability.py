@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.inbox import audit, bp, family_queries
 from bot.inbox.auth import sendco_required
+from bot.inbox.safety import parse_id
 from bot.inbox.display import iso_time
 from storage.db import session_scope
 from storage.models import (AuditEvent, Conversation, FlowAnswer, GuardianChild, Message, Reminder, Review,
@@ -38,7 +39,7 @@ ACTION_WORDS = {
 @sendco_required
 def audit_log():
     """Who did what, newest first, a page at a time."""
-    before = request.args.get("before", type=int)
+    before = parse_id(request.args.get("before"))
     with session_scope() as db:
         query = select(AuditEvent, StaffUser.name).join(StaffUser, StaffUser.id == AuditEvent.staff_user_id,
                                                         isouter=True).where(AuditEvent.school_id == g.school.id)

@@ -13,6 +13,7 @@ from sqlmodel import select
 from bot.guardians import lock_guardian
 from bot.inbox import audit, bp, queries
 from bot.inbox.auth import login_required
+from bot.inbox.safety import parse_id
 from bot.inbox.family_forms import CHANNELS
 from bot.inbox.languages import SCRIPTS, choices
 from bot.inbox.route_preview import likely_route
@@ -46,7 +47,9 @@ def assign(conversation_id: int):
     """Give the conversation to a colleague (or to nobody)."""
     with session_scope() as db:
         conversation, _ = load_conversation(db, conversation_id)
-        staff_id = request.form.get("staff", type=int)
+        staff_id = parse_id(request.form.get("staff"))
+        if request.form.get("staff") and staff_id is None:
+            abort(404)
         if staff_id is not None:
             staff = db.get(StaffUser, staff_id)
             if staff is None or staff.school_id != g.school.id or not staff.active:
@@ -82,7 +85,7 @@ def link_unknown(conversation_id: int):
     """An unknown number is a known carer writing from a new number: merge them."""
     with session_scope() as db:
         conversation, unknown = load_conversation(db, conversation_id)
-        carer = queries.get_guardian(db, g.school.id, request.form.get("guardian", type=int) or 0)
+        carer = queries.get_guardian(db, g.school.id, parse_id(request.form.get("guardian")) or 0)
         if carer is None or not carer.known or unknown.known:
             abort(404)
         lock_guardian(db, carer.id)

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.inbox import audit, bp, family_queries, queries
 from bot.inbox.auth import login_required
+from bot.inbox.safety import parse_id
 from bot.inbox.family_forms import (CHANNELS, SEND_STATUSES, YEAR_GROUPS, FormProblem, check_carer, check_child,
                                     save_carer)
 from bot.inbox.languages import SCRIPTS, choices
@@ -126,10 +127,10 @@ def archive_child(child_id: int):
 def new_carer():
     """Add a carer, linked to the child named in `child`."""
     with session_scope() as db:
-        child_id = request.values.get("child", type=int)
+        child_id = parse_id(request.values.get("child"))
         child = _child_or_404(db, child_id) if child_id else None
         defaults = {"channel": "sms", "consent": "yes", "phone": ""}
-        unknown_id = request.values.get("unknown", type=int)
+        unknown_id = parse_id(request.values.get("unknown"))
         unknown = queries.get_guardian(db, g.school.id, unknown_id) if unknown_id else None
         if unknown is not None and not unknown.known:  # "who is this?" from a conversation
             defaults.update(phone=unknown.phone, language=unknown.preferred_language or "", unknown=unknown.id)

@@ -5,6 +5,7 @@ saved unless the whole form is right. Used by the families pages and by the CSV 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import phonenumbers
@@ -18,6 +19,12 @@ SEND_STATUSES = ("SEN support", "EHCP")
 YEAR_GROUPS = ("Nursery", "Reception") + tuple(f"Year {n}" for n in range(1, 14))
 # Ofcom keeps 07700 900000–900999 for drama: never a real phone, so the demo and tests use it.
 DRAMA_RANGE = ("+447700900",)
+
+
+def whole_number(text: str | None, digits: int = 4) -> int | None:
+    """A small whole number typed in a form ("7"), or None ("", "-1", "²", "7.5", "99999")."""
+    text = (text or "").strip()
+    return int(text) if re.fullmatch(rf"[0-9]{{1,{digits}}}", text) else None
 
 
 class FormProblem(ValueError):
@@ -45,8 +52,9 @@ def year_group(text: str | None) -> str | None:
     if not text:
         return None
     lowered = text.lower().replace("year", "").replace("yr", "").strip().lstrip("y").strip()
-    if lowered.isdigit() and 1 <= int(lowered) <= 13:
-        return f"Year {int(lowered)}"
+    number = whole_number(lowered, 2)
+    if number is not None and 1 <= number <= 13:
+        return f"Year {number}"
     if lowered in ("r", "rec", "reception"):
         return "Reception"
     return text[:40]
@@ -83,8 +91,9 @@ def _hour(value: str, what: str, problems: list[str]) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if value.isdigit() and 0 <= int(value) <= 23:
-        return int(value)
+    number = whole_number(value, 2)
+    if number is not None and 0 <= number <= 23:
+        return number
     problems.append(f"{what} must be an hour from 0 to 23, or blank for the school's.")
     return None
 

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from bot.inbox import bp, queries
 from bot.inbox.auth import login_required
+from bot.inbox.safety import parse_id
 from bot.inbox.contribution import understood_answers
 from bot.inbox.thread import quiet_holds
 from storage.db import session_scope
@@ -53,7 +54,9 @@ def live_context() -> dict:
 @login_required
 def live_state():
     """{"version": ...}: changes whenever the inbox (or the conversation named) has something new."""
-    conversation_id = request.args.get("conversation", type=int)
+    conversation_id = parse_id(request.args.get("conversation"))
+    if "conversation" in request.args and conversation_id is None:
+        abort(404)
     with session_scope() as db:
         if conversation_id is not None and queries.get_conversation(db, g.school.id, conversation_id) is None:
             abort(404)

@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from bot.inbox import audit, bp
 from bot.inbox.auth import sendco_required
+from bot.inbox.family_forms import whole_number
 from bot.inbox.languages import choices
 from bot.messaging.phones import InvalidPhoneNumber, normalise_phone
 from bot.messaging.routing import parse_whatsapp_templates
@@ -35,10 +36,10 @@ def _page(db, school: School, error: str | None = None, status: int = 200):
 
 
 def _hour(name: str) -> int:
-    value = request.form.get(name, "").strip()
-    if not value.isdigit() or not 0 <= int(value) <= 23:
+    value = whole_number(request.form.get(name), 2)
+    if value is None or not 0 <= value <= 23:
         raise ValueError("Quiet hours are whole hours from 0 to 23.")
-    return int(value)
+    return value
 
 
 def _plan_from_form(quiet: tuple[int, int]) -> list[dict]:
@@ -47,10 +48,11 @@ def _plan_from_form(quiet: tuple[int, int]) -> list[dict]:
         days = request.form.get(f"days_{index}", "").strip()
         if not days:
             continue  # an empty row is no step
-        kind, hour = request.form.get(f"kind_{index}", ""), request.form.get(f"hour_{index}", "").strip()
-        if not days.isdigit() or not hour.isdigit():
+        kind = request.form.get(f"kind_{index}", "")
+        days, hour = whole_number(days), whole_number(request.form.get(f"hour_{index}"))
+        if days is None or hour is None:
             raise ValueError(f"Reminder step {index + 1}: write the days before and the hour as whole numbers.")
-        steps.append({"kind": kind, "days_before": int(days), "hour": int(hour)})
+        steps.append({"kind": kind, "days_before": days, "hour": hour})
     try:
         parse_plan(steps, quiet)
     except PlanError as problem:
@@ -59,12 +61,12 @@ def _plan_from_form(quiet: tuple[int, int]) -> list[dict]:
 
 
 def _retention() -> int | None:
-    value = request.form.get("retention_days", "").strip()
-    if not value:
+    if not request.form.get("retention_days", "").strip():
         return None
-    if not value.isdigit() or not MIN_RETENTION_DAYS <= int(value) <= 3650:
+    value = whole_number(request.form.get("retention_days"))
+    if value is None or not MIN_RETENTION_DAYS <= value <= 3650:
         raise ValueError(f"Keep messages for at least {MIN_RETENTION_DAYS} days (and at most 3650), or leave it empty.")
-    return int(value)
+    return value
 
 
 @bp.get("/settings")

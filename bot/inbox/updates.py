@@ -17,6 +17,7 @@ from sqlmodel import select
 from bot.inbox import audit, bp
 from bot.inbox.audience import Filters, Recipient, matching_carers, ticked
 from bot.inbox.auth import login_required
+from bot.inbox.safety import parse_id
 from bot.inbox.family_forms import SEND_STATUSES, YEAR_GROUPS
 from bot.inbox.languages import choices
 from bot.inbox.reply import MAX_REPLY_CHARS
@@ -53,7 +54,7 @@ def _english() -> str:
 
 
 def _chosen_ids(field: str = "guardian") -> list[int]:
-    return [int(value) for value in request.form.getlist(field) if value.isdigit() and len(value) < 10]
+    return [number for number in map(parse_id, request.form.getlist(field)) if number is not None]
 
 
 def _left_out(db, recipients: list[Recipient]) -> list[Recipient]:

@@ -661,3 +661,17 @@ def test_a_trust_admin_sets_up_a_school_and_its_sendco_but_reads_no_conversation
     assert set_password(sendco, token).status_code == 302 and login(sendco, "sendco@birch.example").status_code == 302
     assert "Birch Primary" in sendco.get("/").get_data(as_text=True)
     assert sendco.get("/trust").status_code == 404  # school staff have no trust page
+
+
+def test_do_not_contact_stops_a_reply_and_odd_hours_are_refused_in_words(staff_client, world, db):
+    url = f"/families/carers/{world.parent.id}"
+    odd = staff_client.post(url, data=carer_form(name="María García", phone="+447700900701", quiet_start_hour="²",
+                                                 quiet_end_hour="7"))
+    assert odd.status_code == 400 and "an hour from 0 to 23" in odd.get_data(as_text=True)
+    assert staff_client.post(url, data=carer_form(name="María García", phone="+447700900701",
+                                                  do_not_contact="yes")).status_code == 302
+    thread = thread_url(db, world.parent)
+    form = {"body": "Hello", "previewed": "Hello", "approved": "0" * 32, "send_key": "a" * 32}
+    refused = staff_client.post(f"{thread}/send", data=form)
+    assert refused.status_code == 409 and "do not contact" in refused.get_data(as_text=True)
+    assert messages_of(db, world.parent) == []

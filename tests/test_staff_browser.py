@@ -136,8 +136,16 @@ def test_an_update_to_three_families_in_three_languages(open_page, live, world, 
     run_jobs(live.app)
     assert all(messages_of(db, c, "outbound")[0].status == "delivered" for c in carers)
 
-    # The dashboard, drawn on the server, shows they were reached.
+    # The dashboard, drawn on the server, shows they were reached (and a finished question flow as a bar).
+    from storage.models import FlowRun
+    db.add(FlowRun(school_id=world.school.id, guardian_id=world.parent.id, flow_id="pre_review", language="es",
+                   status="completed"))
+    db.commit()
     page.get_by_role("link", name="At a glance").click()
+    chart = page.locator("svg#chart-flows")
+    expect(chart).to_be_visible()
+    expect(chart.locator("desc")).to_have_text("Spanish: 1 of 1 (100%). ")
+    assert chart.locator("rect.bar").bounding_box()["width"] > 100  # a full bar, drawn
     expect(page.locator("#reached-number")).to_have_text("3 of 3")
     expect(page.locator("#failing-number")).to_have_text("0")
     page.screenshot(path=str(shots / "dashboard.png"), full_page=True)

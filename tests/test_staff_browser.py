@@ -77,6 +77,7 @@ def test_import_a_csv_with_a_bad_row_then_see_the_families(open_page, world, db,
     expect(page.locator("#import-summary")).to_contain_text("1 row will be left out")
     expect(page.locator("#row-4")).to_contain_text("“07700 12” is not a valid phone number")
     expect(page.locator("#row-5")).to_contain_text("also the carer of Amelia Nowak")
+    expect(page.locator("#row-5")).to_contain_text("New child, with the carer of row 2")
     page.screenshot(path=str(shots / "import-preview.png"), full_page=True)
     page.get_by_role("button", name="Import 3 rows").click()
     expect(page.locator("#import-result")).to_contain_text("3 new children")

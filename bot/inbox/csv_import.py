@@ -162,6 +162,9 @@ def plan_import(session: Session, school: School, text: str) -> ImportPlan:
             _check_against_others(row, seen_rows, phone_names, phone_children, carers)
         if not row.problems:
             row.outcome = _outcome(row, children, carers, links)
+            first = phone_children[row.phone][0][1]
+            if first != row.number and row.outcome in ("new family", "new carer"):
+                row.outcome = f"new child, with the carer of row {first}"
         plans.append(row)
     return ImportPlan(plans)
 

@@ -675,3 +675,41 @@ def test_do_not_contact_stops_a_reply_and_odd_hours_are_refused_in_words(staff_c
     refused = staff_client.post(f"{thread}/send", data=form)
     assert refused.status_code == 409 and "do not contact" in refused.get_data(as_text=True)
     assert messages_of(db, world.parent) == []
+
+
+def test_a_due_reminder_to_a_carer_marked_do_not_contact_is_skipped_with_the_reason(app, world, db):
+    from datetime import timedelta
+
+    from bot.sweep import run_sweep
+    from storage.models import Reminder, Review, utcnow
+    quiet = make_guardian(db, world.school, "+447700900631", name="Quiet Carer", language="pl", do_not_contact=True)
+    child = db.exec(select(Child).join(GuardianChild).where(GuardianChild.guardian_id == quiet.id)).one()
+    review = Review(school_id=world.school.id, child_id=child.id, starts_at=utcnow() + timedelta(days=6))
+    db.add(review)
+    db.flush()
+    reminder = Reminder(school_id=world.school.id, review_id=review.id, guardian_id=quiet.id, kind="reminder",
+                        due_at=utcnow() - timedelta(minutes=5))
+    db.add(reminder)
+    db.commit()
+    with app.app_context():
+        run_sweep()
+    run_jobs(app)
+    db.expire_all()
+    skipped = db.get(Reminder, reminder.id)
+    assert skipped.status == "skipped" and "not to be contacted" in skipped.status_note
+    assert messages_of(db, quiet) == []
+
+
+def test_asking_a_do_not_contact_carer_for_views_is_refused(staff_client, world, db):
+    from datetime import timedelta
+
+    from storage.models import FlowRun, Review, utcnow
+    parent = db.get(Guardian, world.parent.id)
+    parent.do_not_contact = True
+    lucas = db.exec(select(Child).where(Child.name == "Lucas García")).one()
+    review = Review(school_id=world.school.id, child_id=lucas.id, starts_at=utcnow() + timedelta(days=10))
+    db.add(review)
+    db.commit()
+    refused = staff_client.post(f"/reviews/{review.id}/ask/{world.parent.id}")
+    assert refused.status_code == 409 and "marked not to be contacted" in text_of(refused.get_data(as_text=True))
+    assert db.exec(select(FlowRun)).all() == [] and messages_of(db, world.parent) == []

@@ -35,6 +35,9 @@ class School(SQLModel, table=True):
     # Message bodies (and translations, media) older than this many days are deleted by the sweep;
     # the rows stay, so counts and delivery history remain. None: kept until a SENDCo sets it.
     retention_days: Optional[int] = None
+    # Approved WhatsApp templates set on the settings page: catalogue key → language → content SID
+    # (added to, and taking precedence over, the WHATSAPP_TEMPLATES setting).
+    whatsapp_templates: Optional[dict] = Field(default=None, sa_column=Column(JSON))
     trust_id: Optional[int] = Field(default=None, foreign_key="trust.id", index=True)  # several schools, one trust
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -713,3 +713,34 @@ def test_asking_a_do_not_contact_carer_for_views_is_refused(staff_client, world,
     refused = staff_client.post(f"/reviews/{review.id}/ask/{world.parent.id}")
     assert refused.status_code == 409 and "marked not to be contacted" in text_of(refused.get_data(as_text=True))
     assert db.exec(select(FlowRun)).all() == [] and messages_of(db, world.parent) == []
+
+
+def test_a_template_sid_saved_on_settings_is_used_outside_the_whatsapp_window(twilio_app, prism, staff_client,
+                                                                               world, db):
+    from bot.messaging.outbound import queue_catalogue_message
+    from storage.db import session_scope
+    from storage.models import Conversation
+    sid = "HX" + "c" * 32
+    bad = staff_client.post("/settings/templates", data={"key": "help.reply", "language": "es", "sid": "HX123"})
+    assert bad.status_code == 400 and "HX followed by 32" in bad.get_data(as_text=True)
+    assert staff_client.post("/settings/templates", data={"key": "help.reply", "language": "es",
+                                                          "sid": sid}).status_code == 302
+    db.expire_all()
+    assert db.get(School, world.school.id).whatsapp_templates == {"help.reply": {"es": sid}}
+    assert "HX" + "c" * 32 in staff_client.get("/settings").get_data(as_text=True)
+    parent = db.get(Guardian, world.parent.id)
+    parent.preferred_channel = "whatsapp"  # and never wrote: WhatsApp's window is shut
+    db.commit()
+    with twilio_app.app_context():
+        with session_scope() as session:
+            guardian = session.get(Guardian, world.parent.id)
+            conversation = session.exec(select(Conversation).where(Conversation.guardian_id == guardian.id)).one()
+            queue_catalogue_message(session, guardian, conversation, session.get(School, world.school.id),
+                                    "help.reply", {"school": "Riverside Test Primary"})
+    run_jobs(twilio_app)
+    [request] = prism.requests
+    assert request.form["ContentSid"] == [sid] and request.form["To"] == ["whatsapp:+447700900701"]
+    assert staff_client.post("/settings/templates", data={"key": "help.reply", "language": "es",
+                                                          "action": "remove"}).status_code == 302
+    db.expire_all()
+    assert db.get(School, world.school.id).whatsapp_templates is None

@@ -15,6 +15,7 @@ from bot.inbox import audit, bp
 from bot.inbox.auth import sendco_required
 from bot.inbox.family_forms import whole_number
 from bot.inbox.languages import choices
+from bot.language.i18n import default_catalogs
 from bot.messaging.phones import InvalidPhoneNumber, normalise_phone
 from bot.messaging.routing import parse_whatsapp_templates
 from bot.reviews.plan import PlanError, parse_plan
@@ -25,14 +26,23 @@ STEP_WORDS = {"contribution_request": "Ask for the family's views", "reminder": 
 PLAN_ROWS = 5
 MIN_RETENTION_DAYS = 30  # shorter would delete what staff are still working on
 CHANGE_SETTINGS, ADD_NUMBER, REMOVE_NUMBER = "change_settings", "add_school_number", "remove_school_number"
+CHANGE_TEMPLATES = "change_whatsapp_templates"
 
 
 def _page(db, school: School, error: str | None = None, status: int = 200):
     numbers = db.exec(select(SchoolNumber).where(SchoolNumber.school_id == school.id).order_by(SchoolNumber.id)).all()
     plan = parse_plan(school.reminder_plan or None)
+    own = parse_whatsapp_templates(school.whatsapp_templates or {})
     return render_template("staff/settings.html", school=school, numbers=numbers, plan=plan, step_words=STEP_WORDS,
-                           plan_rows=PLAN_ROWS, languages=choices(), error=error,
-                           templates=parse_whatsapp_templates(current_app.config.get("WHATSAPP_TEMPLATES"))), status
+                           plan_rows=PLAN_ROWS, languages=choices(), error=error, own_templates=own,
+                           templates=parse_whatsapp_templates(current_app.config.get("WHATSAPP_TEMPLATES")),
+                           catalogue=_catalogue_choices()), status
+
+
+def _catalogue_choices() -> list[tuple[str, str]]:
+    """(key, its English text) of every parent message, for choosing which one a template is."""
+    english = default_catalogs().messages("en")
+    return [(key, text if len(text) <= 70 else text[:69] + "…") for key, text in sorted(english.items())]
 
 
 def _hour(name: str) -> int:
@@ -106,6 +116,32 @@ def save_settings():
         audit.record(db, school.id, g.staff.id, CHANGE_SETTINGS, f"school:{school.id}")
     flash("Settings saved. Reviews scheduled from now on follow the new reminder plan.")
     return redirect(url_for("inbox.settings"))
+
+
+@bp.post("/settings/templates")
+@sendco_required
+def save_template():
+    """Add or replace one approved WhatsApp template (message × language → content SID), or remove one."""
+    key, language, sid = (request.form.get(name, "").strip() for name in ("key", "language", "sid"))
+    with session_scope() as db:
+        school = db.get(School, g.school.id)
+        own = {k: dict(v) for k, v in parse_whatsapp_templates(school.whatsapp_templates or {}).items()}
+        if request.form.get("action") == "remove":
+            own.get(key, {}).pop(language, None)
+            own = {k: v for k, v in own.items() if v}
+        else:
+            if key not in dict(_catalogue_choices()) or language not in dict(choices()):
+                return _page(db, school, "Choose the message and the language from the lists.", 400)
+            try:
+                parse_whatsapp_templates({key: {language: sid}})
+            except ValueError:
+                return _page(db, school, "A template SID is HX followed by 32 letters and digits, as Twilio "
+                                         "shows it once WhatsApp approves the template.", 400)
+            own.setdefault(key, {})[language] = sid
+        school.whatsapp_templates = own or None
+        audit.record(db, school.id, g.staff.id, CHANGE_TEMPLATES, f"school:{school.id}")
+    flash("WhatsApp templates saved.")
+    return redirect(url_for("inbox.settings", _anchor="templates-title"))
 
 
 @bp.post("/settings/numbers")

@@ -18,7 +18,7 @@ from bot.messaging.outbound import render_pending
 from bot.messaging.phones import can_receive_replies
 from bot.messaging.quiet_hours import effective_quiet_hours, next_allowed_time
 from bot.messaging.ratelimit import SendRate, acquire, sender_key
-from bot.messaging.routing import Route, choose_route, deliverable_route, template_for
+from bot.messaging.routing import Route, choose_route, deliverable_route, merge_templates, template_for
 from bot.messaging.status import advance_status, record_failure
 from bot.tasks import defer, get_redis
 from storage.db import session_scope
@@ -78,7 +78,8 @@ def _hold_until(message: Message, school: School, guardian: Guardian, now: datet
 
 def _payload(session: Session, message: Message, guardian: Guardian, now: datetime):
     """Choose the route and build what the channel sends; None (and a recorded failure) if impossible."""
-    templates = current_app.config.get("WHATSAPP_TEMPLATES") or {}
+    templates = merge_templates(current_app.config.get("WHATSAPP_TEMPLATES") or {},
+                                session.get(School, message.school_id).whatsapp_templates)
     content_sid = template_for(templates, message.template_key, message.language) if message.template_key else None
     whatsapp_sender = school_sender(session, message.school_id, "whatsapp")
     if message.failover_of_id is None:

@@ -28,6 +28,7 @@ def upgrade() -> None:
     with op.batch_alter_table('school') as batch:
         batch.add_column(sa.Column('trust_id', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('retention_days', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('whatsapp_templates', sa.JSON(), nullable=True))
         batch.create_index(batch.f('ix_school_trust_id'), ['trust_id'], unique=False)
         batch.create_foreign_key('fk_school_trust_id_trust', 'trust', ['trust_id'], ['id'])
     # Existing staff were all SENDCos (the only kind there was).
@@ -65,6 +66,7 @@ def downgrade() -> None:
     with op.batch_alter_table('school') as batch:
         batch.drop_constraint('fk_school_trust_id_trust', type_='foreignkey')
         batch.drop_index(batch.f('ix_school_trust_id'))
+        batch.drop_column('whatsapp_templates')
         batch.drop_column('retention_days')
         batch.drop_column('trust_id')
     op.drop_table('trust')

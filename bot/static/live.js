@@ -27,8 +27,10 @@
       const response = await fetch(stateUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
       if (response.ok) {
         const state = await response.json();
-        if (version !== null && state.version !== version) await refresh();
-        version = state.version;
+        // Only the list swaps the whole page (a thread swaps its messages, never the reply box).
+        const typing = !match && document.activeElement && document.activeElement.closest("main form");
+        if (version !== null && state.version !== version && !typing) await refresh();
+        if (!typing) version = state.version;  // someone filling in a filter: refresh once they leave it
       }
     } catch (error) {
       // Offline for a moment: try again at the next tick.

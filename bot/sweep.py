@@ -10,6 +10,7 @@ import logging
 
 from bot.calls.placing import sweep_calls
 from bot.conversation.flow_runs import sweep_flows
+from bot.messaging.retention import sweep_retention
 from bot.messaging.sweep import sweep_messaging
 from bot.reviews.sweep import sweep_reviews
 from bot.targets.checkins import sweep_checkins
@@ -20,7 +21,7 @@ from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
-AREAS = (sweep_messaging, sweep_reviews, sweep_flows, sweep_checkins, sweep_calls)
+AREAS = (sweep_messaging, sweep_reviews, sweep_flows, sweep_checkins, sweep_calls, sweep_retention)
 
 
 def run_sweep() -> dict[str, int] | None:

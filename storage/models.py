@@ -10,6 +10,7 @@ from typing import Optional
 
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 
@@ -31,6 +32,13 @@ class School(SQLModel, table=True):
     quiet_end_hour: int = 8
     # The reminder plan: [{"kind": ..., "days_before": N, "hour": H}], school-local hours.
     reminder_plan: Optional[list] = Field(default=None, sa_column=Column(JSON))
+    # Message bodies (and translations, media) older than this many days are deleted by the sweep;
+    # the rows stay, so counts and delivery history remain. None: kept until a SENDCo sets it.
+    retention_days: Optional[int] = None
+    # Approved WhatsApp templates set on the settings page: catalogue key → language → content SID
+    # (added to, and taking precedence over, the WHATSAPP_TEMPLATES setting).
+    whatsapp_templates: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    trust_id: Optional[int] = Field(default=None, foreign_key="trust.id", index=True)  # several schools, one trust
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -54,6 +62,14 @@ class StaffUser(SQLModel, table=True):
     # Every signed-in session carries the version it was signed in with; signing out or a new
     # password moves it on, which ends every session (and every copied cookie) at once.
     session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # sendco: everything in the school; staff: conversations and reviews only (no settings,
+    # no staff management, no export).
+    role: str = Field(default="sendco", sa_column_kwargs={"server_default": "sendco"})
+    # A deactivated colleague cannot sign in; their name stays on what they wrote.
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
+    # A one-time set-password link (only its hash is kept) and when it stops working.
+    password_token_hash: Optional[str] = Field(default=None, index=True)
+    password_token_expires_at: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -79,6 +95,10 @@ class Guardian(SQLModel, table=True):
     # A guardian's own quiet hours (e.g. a night-shift worker), overriding the school's.
     quiet_start_hour: Optional[int] = None
     quiet_end_hour: Optional[int] = None
+    # Staff record consent to contact; "do not contact" stops every message staff could start.
+    consent: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
+    do_not_contact: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    archived_at: Optional[datetime] = None  # archived: off the families page and out of bulk updates
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -90,6 +110,7 @@ class Child(SQLModel, table=True):
     name: str
     year_group: Optional[str] = None
     send_status: Optional[str] = None  # e.g. "SEN support", "EHCP"
+    archived_at: Optional[datetime] = None
 
 
 class GuardianChild(SQLModel, table=True):
@@ -108,6 +129,7 @@ class Conversation(SQLModel, table=True):
     guardian_id: int = Field(foreign_key="guardian.id", unique=True)
     last_message_at: Optional[datetime] = Field(default=None, index=True)
     staff_read_at: Optional[datetime] = None
+    assigned_to_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
 
 
 class Message(SQLModel, table=True):
@@ -146,6 +168,7 @@ class Message(SQLModel, table=True):
     delivery_note: Optional[str] = Field(default=None, sa_column=Column(Text))
     # Went through the parent simulator, not a real phone (CHANNEL=simulator): labelled wherever shown.
     simulated: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    purged_at: Optional[datetime] = None  # its text was deleted under the school's retention setting
     status: str = "received"
     error_code: Optional[int] = None
     error_message: Optional[str] = None
@@ -247,35 +270,6 @@ class Target(SQLModel, table=True):
     # The school's own notes on how it is going in school (shown beside the family's view).
     school_notes: Optional[str] = Field(default=None, sa_column=Column(Text))
     revision: int = 1
-class Call(SQLModel, table=True):
-    """One phone call to or from a guardian: the database is its schedule, like a message's.
-
-    `purpose` says why we call (message | flow | inbound); the messages it speaks point at it
-    (Message.call_id). Busy, unanswered, failed and machine-answered calls are tried again
-    (`attempts`, `next_attempt_at`) up to the limit, then shown to staff in `status_note`.
-    """
-
-    id: Optional[int] = Field(default=None, primary_key=True)
-    school_id: int = Field(foreign_key="school.id", index=True)
-    # A family's call; or, for `purpose` "prompt", a member of staff recording a prompt by phone.
-    guardian_id: Optional[int] = Field(default=None, foreign_key="guardian.id", index=True)
-    staff_user_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
-    phone: Optional[str] = None  # the number rung for a staff call (a family's is on the guardian)
-    prompt_key: Optional[str] = None  # what staff record on a "prompt" call (in `language`)
-    direction: str = "outbound"  # outbound | inbound
-    purpose: str = "message"  # message | flow | inbound | prompt
-    flow_run_id: Optional[int] = Field(default=None, foreign_key="flowrun.id")
-    language: Optional[str] = None
-    # planned | dialing | queued | ringing | in-progress | completed | busy | no-answer | failed
-    # | canceled | cannot_call | blocked
-    status: str = Field(default="planned", index=True)
-    answered_by: Optional[str] = None  # human | machine
-    duration_seconds: Optional[int] = None
-    attempts: int = 0
-    next_attempt_at: Optional[datetime] = Field(default=None, index=True)
-    provider_sid: Optional[str] = Field(default=None, unique=True)
-    status_note: Optional[str] = Field(default=None, sa_column=Column(Text))
-    simulated: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -388,6 +382,41 @@ class ConversationFlag(SQLModel, table=True):
     message_id: Optional[int] = Field(default=None, foreign_key="message.id")
     created_at: datetime = Field(default_factory=utcnow)
     cleared_at: Optional[datetime] = Field(default=None, index=True)
+
+
+class Call(SQLModel, table=True):
+    """One phone call to or from a guardian: the database is its schedule, like a message's.
+
+    `purpose` says why we call (message | flow | inbound); the messages it speaks point at it
+    (Message.call_id). Busy, unanswered, failed and machine-answered calls are tried again
+    (`attempts`, `next_attempt_at`) up to the limit, then shown to staff in `status_note`.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    # A family's call; or, for `purpose` "prompt", a member of staff recording a prompt by phone.
+    guardian_id: Optional[int] = Field(default=None, foreign_key="guardian.id", index=True)
+    staff_user_id: Optional[int] = Field(default=None, foreign_key="staffuser.id")
+    phone: Optional[str] = None  # the number rung for a staff call (a family's is on the guardian)
+    prompt_key: Optional[str] = None  # what staff record on a "prompt" call (in `language`)
+    direction: str = "outbound"  # outbound | inbound
+    purpose: str = "message"  # message | flow | inbound | prompt
+    flow_run_id: Optional[int] = Field(default=None, foreign_key="flowrun.id")
+    language: Optional[str] = None
+    # planned | dialing | queued | ringing | in-progress | completed | busy | no-answer | failed
+    # | canceled | cannot_call | blocked
+    status: str = Field(default="planned", index=True)
+    answered_by: Optional[str] = None  # human | machine
+    duration_seconds: Optional[int] = None
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = Field(default=None, index=True)
+    provider_sid: Optional[str] = Field(default=None, unique=True)
+    status_note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    simulated: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class VoicePrompt(SQLModel, table=True):
     """A member of staff's recording of one catalogue message in one language (played instead of a voice)."""
 
@@ -417,4 +446,16 @@ class VoiceRecording(SQLModel, table=True):
     content_type: Optional[str] = None
     audio: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary))
     transcript: Optional[str] = Field(default=None, sa_column=Column(Text))  # typed by staff or the simulator
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Trust(SQLModel, table=True):
+    """A multi-academy trust: several schools whose trust admins set up schools and their SENDCos.
+
+    A trust admin is a StaffUser with role "trust_admin": they read no conversations (only staff
+    of a school do), they manage the trust's schools and SENDCo accounts.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
     created_at: datetime = Field(default_factory=utcnow)

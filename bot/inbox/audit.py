@@ -25,3 +25,15 @@ def record(session: Session, school_id: int, staff_user_id: int | None, action: 
     session.add(event)
     return event
 
+ADD_STAFF = "add_staff"
+STAFF_LINK = "staff_password_link"
+SET_PASSWORD = "set_password"
+ADD_CARER = "add_carer"
+EDIT_CARER = "edit_carer"
+ARCHIVE_CARER = "archive_carer"
+ADD_CHILD = "add_child"
+EDIT_CHILD = "edit_child"
+ARCHIVE_CHILD = "archive_child"
+IMPORT_FAMILIES = "import_families"
+SEND_UPDATE = "send_update"
+ASSIGN_CONVERSATION = "assign_conversation"

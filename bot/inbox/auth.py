@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 SESSION_KEY = "staff_id"
 # The session cookie is signed, not stored: these make it revocable and short-lived.
 VERSION_KEY, SIGNED_IN_KEY, SEEN_KEY = "session_version", "signed_in_at", "last_seen_at"
+TRUST_ADMIN = "trust_admin"
+TRUST_ADMIN_PAGES = frozenset({"inbox.trust_home", "inbox.trust_add_school", "inbox.logout"})
 
 
 @lru_cache(maxsize=1)
@@ -39,8 +41,8 @@ def _signed_in() -> tuple[StaffUser, School] | None:
         return None
     with session_scope() as db:
         staff = db.get(StaffUser, staff_id)
-        if staff is None or staff.session_version != session.get(VERSION_KEY):
-            return None  # signed out (here or anywhere else), or the password changed
+        if staff is None or staff.session_version != session.get(VERSION_KEY) or not staff.active:
+            return None  # signed out (here or anywhere else), the password changed, or deactivated
         session[SEEN_KEY] = time.time()
         return staff, db.get(School, staff.school_id)
 
@@ -71,9 +73,29 @@ def login_required(view):
             next_url = request.full_path.rstrip("?") if request.method == "GET" else None
             return redirect(url_for("inbox.login", next=next_url))
         g.staff, g.school = found
+        if g.staff.role == TRUST_ADMIN and request.endpoint not in TRUST_ADMIN_PAGES:
+            # A trust admin sets up schools and SENDCos; reading families' messages is for school staff.
+            if request.endpoint == "inbox.conversations":
+                return redirect(url_for("inbox.trust_home"))
+            return render_template("error.html", title="Trust admins do not read school pages",
+                                   detail="This page is for the school's own staff. Your page is the trust's "
+                                          "schools."), 403
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def sendco_required(view):
+    """Like `login_required`, and only for a SENDCo: other staff get a 403 page saying why."""
+    @functools.wraps(view)
+    def checked(*args, **kwargs):
+        if g.staff.role != "sendco":
+            return render_template("error.html", title="Only the SENDCo can do this",
+                                   detail="Ask your school's SENDCo: this page changes who can do what, "
+                                          "the school's settings or exports families' data."), 403
+        return view(*args, **kwargs)
+
+    return login_required(checked)
 
 
 def _safe_next(target: str | None) -> str:
@@ -89,7 +111,7 @@ def _check_password(email: str, password: str) -> StaffUser | None:
     with session_scope() as db:
         staff = db.exec(select(StaffUser).where(func.lower(StaffUser.email) == email.lower())).first()
         ok = check_password_hash(staff.password_hash if staff else _decoy_hash(), password)
-        if ok:
+        if ok and staff.active:
             audit.record(db, staff.school_id, staff.id, audit.LOGIN)
             return staff
     if throttle.record_failure(email, request.remote_addr) <= throttle.AUDITED_FAILURES and staff is not None:

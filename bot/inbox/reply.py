@@ -22,6 +22,8 @@ from storage.db import session_scope
 
 MAX_REPLY_CHARS = 1200  # leaves room for the translation within an SMS body's 1600 characters
 OPTED_OUT = "This parent has opted out (texted STOP): nothing can be sent until they text START."
+DO_NOT_CONTACT = ("This carer is marked “do not contact” on their family page: nothing is sent. "
+                  "Change it there if they agreed to be contacted again.")
 CHANGED = "The reply changed after the preview. Check what the parent will receive, then send."
 ALREADY_SENT = "This reply was already sent (the form was submitted twice); it goes out once."
 PREVIEW_FIRST = "Check what the parent will receive, then send."
@@ -40,6 +42,8 @@ def _refusal(db, conversation, guardian, english: str):
     """The thread page saying why this reply cannot go ahead, or None when it can."""
     if guardian.opted_out:
         error, status = OPTED_OUT, 409
+    elif guardian.do_not_contact:
+        error, status = DO_NOT_CONTACT, 409
     elif not english:
         error, status = "Write a reply first.", 400
     elif len(english) > MAX_REPLY_CHARS:

@@ -226,6 +226,9 @@ def _confirm_page(db, review: Review, action: str, **extra):
 def _cannot_ask(review: Review, guardian: Guardian) -> str | None:
     if guardian.opted_out:
         return f"{guardian_label(guardian)} has opted out (texted STOP): nothing can be sent."
+    if guardian.do_not_contact or not guardian.consent:
+        return (f"{guardian_label(guardian)} is marked not to be contacted (do not contact, or no consent) "
+                "on their family page: nothing was sent.")
     if not _is_upcoming(review):
         return "This review is not coming up any more, so there is nothing to ask about."
     return None

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from bot.inbox import queries
 from bot.inbox.contribution import flow_banner, understood_answers
 from bot.inbox.display import local_time
+from bot.inbox.route_preview import likely_route
 from bot.language.i18n import is_romanised
 from bot.messaging.outbound import back_translate, known_names, parent_language
 from bot.messaging.rendering import Rendering, approval_code
@@ -65,8 +66,9 @@ def load_conversation(session: Session, conversation_id: int) -> tuple[Conversat
 
 
 def reply_channel(guardian: Guardian) -> str:
-    """The channel a staff reply goes out on (voice guardians get text replies by SMS)."""
-    return guardian.preferred_channel if guardian.preferred_channel != "voice" else "sms"
+    """The channel a staff reply goes out on, as delivery will choose it (WhatsApp's 24-hour window
+    closed: SMS; voice guardians get text replies by SMS)."""
+    return likely_route(guardian).channel
 
 
 def make_preview(english: str, rendering: Rendering, guardian: Guardian) -> ReplyPreview:

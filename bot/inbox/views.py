@@ -1,12 +1,12 @@
 """Inbox pages: the conversation list, one conversation's thread, and taking over its question flow."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from bot.conversation import flow_runs
 from bot.guardians import lock_guardian
-from bot.inbox import audit, bp, queries
+from bot.inbox import audit, bp, inbox_filters, queries
 from bot.inbox.auth import login_required
 from bot.inbox.safety import from_another_site
 from bot.inbox.thread import load_conversation, render_thread
@@ -21,7 +21,8 @@ def conversations():
     """Every conversation of the school: unread first, then the most recent."""
     with session_scope() as db:
         rows = queries.conversation_rows(db, g.school.id)
-    return render_template("inbox/conversations.html", rows=rows, school=g.school)
+        rows, filters = inbox_filters.apply(db, rows, request.args, g.staff.id)
+    return render_template("inbox/conversations.html", rows=rows, school=g.school, filters=filters)
 
 
 @bp.get("/conversations/<int:conversation_id>")

@@ -18,7 +18,7 @@ from bot.messaging.outbound import render_pending
 from bot.messaging.phones import can_receive_replies
 from bot.messaging.quiet_hours import effective_quiet_hours, next_allowed_time
 from bot.messaging.ratelimit import SendRate, acquire, sender_key
-from bot.messaging.routing import Route, choose_route, deliverable_route, template_for
+from bot.messaging.routing import Route, choose_route, deliverable_route, merge_templates, template_for
 from bot.messaging.status import advance_status, record_failure
 from bot.messaging.voice_outbox import attach_to_call, wants_call
 from bot.tasks import defer, get_redis
@@ -82,13 +82,17 @@ def _hold_until(message: Message, school: School, guardian: Guardian, now: datet
 
 def _payload(session: Session, message: Message, guardian: Guardian, now: datetime):
     """Choose the route and build what the channel sends; None (and a recorded failure) if impossible."""
-    templates = current_app.config.get("WHATSAPP_TEMPLATES") or {}
+    templates = merge_templates(current_app.config.get("WHATSAPP_TEMPLATES") or {},
+                                session.get(School, message.school_id).whatsapp_templates)
     content_sid = template_for(templates, message.template_key, message.language) if message.template_key else None
     whatsapp_sender = school_sender(session, message.school_id, "whatsapp")
     if message.failover_of_id is None:
         route = deliverable_route(choose_route(guardian.preferred_channel, guardian.last_inbound_at, now,
                                                content_sid is not None, whatsapp_sender is not None))
         message.channel = route.channel
+        if route.channel != guardian.preferred_channel and route.reason not in (message.delivery_note or ""):
+            # The thread says which channel it went by, and why not the one the family prefers.
+            message.delivery_note = " ".join(filter(None, [message.delivery_note, route.reason]))
     else:
         route = Route(message.channel, False, "failover")
     sender = whatsapp_sender if route.channel == "whatsapp" else school_sender(session, message.school_id, "sms")

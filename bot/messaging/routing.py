@@ -130,6 +130,19 @@ def parse_whatsapp_templates(raw: str | Mapping | None) -> dict[str, dict[str, s
     return config
 
 
+def merge_templates(configured: Mapping[str, Mapping[str, str]], school: Mapping | None) -> dict[str, dict[str, str]]:
+    """The deployment's templates with a school's own (from its settings page) on top; a school's
+    stored value is checked like the setting, and one that does not parse is ignored."""
+    merged = {key: dict(languages) for key, languages in configured.items()}
+    try:
+        own = parse_whatsapp_templates(school) if school else {}
+    except ValueError:
+        own = {}
+    for key, languages in own.items():
+        merged.setdefault(key, {}).update(languages)
+    return merged
+
+
 def templates_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, dict[str, str]]:
     """The WhatsApp templates configured in the WHATSAPP_TEMPLATES environment variable."""
     return parse_whatsapp_templates(environ.get("WHATSAPP_TEMPLATES"))

@@ -126,7 +126,7 @@ def _notify(session: Session, review: Review, school: School, guardian_ids: set[
     sent = []
     for guardian_id in sorted(guardian_ids):
         guardian = session.get(Guardian, guardian_id)
-        if guardian.opted_out:
+        if guardian.opted_out or guardian.do_not_contact or not guardian.consent:
             continue
         values = review_values(session, review, school, guardian)
         sent.append(queue_catalogue_message(session, guardian, conversation_for(session, guardian), school,
@@ -198,6 +198,8 @@ def _skip_reason(reminder: Reminder, review: Review, guardian: Guardian, now: da
         return "The review is no longer scheduled."
     if guardian.opted_out:
         return "The parent has opted out (STOP)."
+    if guardian.do_not_contact or not guardian.consent or guardian.archived_at is not None:
+        return "Staff marked this carer not to be contacted (do not contact, no consent, or archived)."
     return send_time_skip_reason(reminder.kind, reminder.due_at, review.starts_at, now)
 
 

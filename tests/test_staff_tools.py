@@ -323,12 +323,15 @@ def test_the_live_check_changes_when_a_message_arrives_and_is_scoped(app, staff_
 
 # Every route, scoped
 
+ROW_IDS = {"conversation_id", "guardian_id", "child_id", "staff_id", "review_id", "number_id", "run_id", "message_id",
+           "target_id", "recording_id", "prompt_id"}
+
+
 def routes_with_ids(app) -> list[tuple[str, str]]:
     """(method, rule) of every inbox route that names a row by id."""
     found = []
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("inbox.") or not rule.arguments & {"conversation_id", "guardian_id", "child_id",
-                                                                           "staff_id", "review_id", "number_id", "run_id"}:
+        if not rule.endpoint.startswith("inbox.") or not rule.arguments & ROW_IDS:
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             found.append((method, rule.rule))
@@ -347,12 +350,28 @@ def test_every_route_with_an_id_answers_404_for_another_schools_rows(app, staff_
     other_run = FlowRun(school_id=world.other_school.id, guardian_id=world.other_parent.id, review_id=other_review.id,
                         flow_id="pre_review", language="uk")
     db.add(other_run)
+    # Rows of the other school behind the targets, voice and language routes too.
+    from storage.models import Call, Message, Target, VoicePrompt, VoiceRecording
+    parent_texts(app, "Добрий день", sender="+447700900801", to="+447700900800")
+    [other_message] = db.exec(select(Message).where(Message.school_id == world.other_school.id)).all()
+    other_target = Target(school_id=world.other_school.id, child_id=other_child.id, text="Reads with an adult",
+                          starts_on=utcnow().date())
+    other_call = Call(school_id=world.other_school.id, guardian_id=world.other_parent.id, direction="inbound")
+    other_prompt = VoicePrompt(school_id=world.other_school.id, key="voice.menu", language="so", audio=b"RIFF",
+                               content_type="audio/wav")
+    db.add_all([other_target, other_call, other_prompt])
+    db.flush()
+    other_recording = VoiceRecording(school_id=world.other_school.id, call_id=other_call.id,
+                                     message_id=other_message.id, provider_sid="RE" + "0" * 32, audio=b"RIFF")
+    db.add(other_recording)
     db.commit()
     ids = {"conversation_id": other_conversation, "guardian_id": world.other_parent.id, "child_id": other_child.id,
            "staff_id": world.other_staff.id, "review_id": other_review.id, "run_id": other_run.id,
-           "number_id": db.exec(select(SchoolNumber).where(SchoolNumber.school_id == world.other_school.id)).one().id}
+           "number_id": db.exec(select(SchoolNumber).where(SchoolNumber.school_id == world.other_school.id)).one().id,
+           "message_id": other_message.id, "target_id": other_target.id, "recording_id": other_recording.id,
+           "prompt_id": other_prompt.id}
     routes = routes_with_ids(app)
-    assert len(routes) >= 15
+    assert len(routes) >= 30
     for method, rule in routes:
         url = re.sub(r"<int:(\w+)>", lambda m: str(ids[m[1]]), rule)
         response = staff_client.open(url, method=method, data={"action": "deactivate", "name": "X", "phone": "07700900444"})
@@ -371,6 +390,7 @@ def test_staff_role_is_refused_every_sendco_only_route(app, world, db):
     for method, url in (("GET", "/colleagues"), ("POST", "/colleagues"), ("POST", f"/colleagues/{world.staff.id}"),
                         ("GET", "/families/import"), ("POST", "/families/import"), ("POST", "/families/import/confirm"),
                         ("GET", "/settings"), ("POST", "/settings"), ("POST", "/settings/numbers"), ("GET", "/audit"),
+                        ("POST", "/checkins/settings"), ("POST", "/checkins/holidays"),
                         ("GET", f"/families/children/{db.exec(select(Child)).first().id}/export")):
         assert client.open(url, method=method, data={"action": "deactivate"}).status_code == 403, url
     db.expire_all()
@@ -744,3 +764,14 @@ def test_a_template_sid_saved_on_settings_is_used_outside_the_whatsapp_window(tw
                                                           "action": "remove"}).status_code == 302
     db.expire_all()
     assert db.get(School, world.school.id).whatsapp_templates is None
+
+
+def test_an_update_says_a_voice_first_somali_family_has_no_voice_and_a_bengali_one_gets_a_call(staff_client, world, db):
+    make_guardian(db, world.school, "+447700900604", name="Hodan Abdi", language="so", channel="voice",
+                           child="Ayaan A")
+    make_guardian(db, world.school, "+447700900605", name="Rahima Begum", language="bn", channel="voice",
+                            child="Sami B")
+    db.commit()
+    chooser = text_of(staff_client.get("/updates").get_data(as_text=True))
+    assert "No voice for Somali: they get messages as calls" in chooser
+    assert "No voice for Bengali" not in chooser  # Twilio speaks Bengali: the update is phoned to Rahima

@@ -9,6 +9,8 @@ from datetime import datetime, time, timedelta
 from sqlmodel import Session, select
 
 from bot.inbox.display import school_zone
+from bot.language.i18n import english_name
+from bot.messaging.channel import get_channel
 from bot.messaging.outbound import parent_language
 from bot.messaging.phones import can_receive_replies
 from storage.models import Child, Guardian, GuardianChild, Review, School
@@ -50,6 +52,11 @@ def why_not(guardian: Guardian) -> str | None:
         return "Has not agreed to be contacted (their family page says so)."
     if not can_receive_replies(guardian.phone):
         return "No mobile number we can text."
+    if guardian.preferred_channel == "voice" and not get_channel().speaks(guardian.preferred_language):
+        # A voice-first family hears messages; an update typed once cannot be spoken in a language
+        # the provider has no voice for (calls play staff recordings, made per message).
+        return (f"No voice for {english_name(guardian.preferred_language or '')}: they get messages as calls; "
+                "write to them in their conversation and record it there, or arrange an interpreter.")
     return None
 
 

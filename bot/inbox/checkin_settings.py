@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 
 from bot.inbox import audit, bp
-from bot.inbox.auth import login_required
+from bot.inbox.auth import login_required, sendco_required
 from bot.inbox.safety import parse_id
 from bot.targets import checkins
 from bot.targets.records import parse_day
@@ -37,7 +37,7 @@ def checkin_settings():
 
 
 @bp.post("/checkins/settings")
-@login_required
+@sendco_required
 def save_rhythm():
     """Change how often families are asked, at what hour, or switch check-ins off; then re-plan."""
     with session_scope() as db:
@@ -61,7 +61,7 @@ def save_rhythm():
 
 
 @bp.post("/checkins/holidays")
-@login_required
+@sendco_required
 def add_holiday():
     """Add a school holiday: check-ins that would fall in it move to the first school day after."""
     with session_scope() as db:
@@ -86,7 +86,7 @@ def add_holiday():
 
 
 @bp.post("/checkins/holidays/<int:holiday_id>/delete")
-@login_required
+@sendco_required
 def remove_holiday(holiday_id: int):
     """Remove a holiday (typed by mistake); check-ins are planned again."""
     with session_scope() as db:

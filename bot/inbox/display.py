@@ -130,7 +130,7 @@ def mark_kept(text: str, kept: tuple[str, ...]) -> Markup:
 def register_filters(state) -> None:
     """Make the helpers available to every template (called on blueprint registration)."""
     state.app.jinja_env.globals.update(page_gaps=page_gaps, contribution_messages=contribution_messages,
-                                       language_choices=language_choices())
+                                       message_language_choices=language_choices())
     state.app.jinja_env.filters.update(
         local_time=local_time, local_date=local_date, iso_time=iso_time, language_name=language_name,
         percent=confidence_percent, guardian_label=isolated_guardian_label,

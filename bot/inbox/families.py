@@ -90,7 +90,7 @@ def new_child():
 
 @bp.route("/families/children/<int:child_id>", methods=["GET", "POST"])
 @login_required
-def child(child_id: int):
+def family_child(child_id: int):
     """A child's details (editable) and their carers."""
     with session_scope() as db:
         child = _child_or_404(db, child_id)
@@ -105,7 +105,7 @@ def child(child_id: int):
                                        error=str(problem), years=YEAR_GROUPS, statuses=SEND_STATUSES), 400
             audit.record(db, g.school.id, g.staff.id, audit.EDIT_CHILD, f"child:{child.id}")
             flash("Saved.")
-            return redirect(url_for("inbox.child", child_id=child.id))
+            return redirect(url_for("inbox.family_child", child_id=child.id))
         return render_template("staff/child_form.html", child=child, carers=carers, form=form, years=YEAR_GROUPS,
                                statuses=SEND_STATUSES)
 
@@ -151,7 +151,7 @@ def new_carer():
     flash(f"{name} added.")
     if back_to_thread:  # said who an unknown number is: back to their conversation
         return redirect(url_for("inbox.thread", conversation_id=back_to_thread))
-    return redirect(url_for("inbox.child", child_id=child_id) if child_id else url_for("inbox.families"))
+    return redirect(url_for("inbox.family_child", child_id=child_id) if child_id else url_for("inbox.families"))
 
 
 @bp.route("/families/carers/<int:guardian_id>", methods=["GET", "POST"])

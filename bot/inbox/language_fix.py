@@ -20,13 +20,13 @@ CORRECT_LANGUAGE = "correct_language"
 def correct_message_language(conversation_id: int, message_id: int):
     """Set a parent's message's language: translated again, and the guardian's language learned."""
     code = request.form.get("language", "")
-    if code not in dict(language_choices()):
-        abort(400, description="Choose a language from the list.")
     with session_scope() as db:
         conversation, guardian = load_conversation(db, conversation_id)
         message = queries.conversation_message(db, g.school.id, conversation.id, message_id)
         if message is None or message.direction != "inbound":
-            abort(404)
+            abort(404)  # another school's, or not a parent's: before anything about the form
+        if code not in dict(language_choices()):
+            abort(400, description="Choose a language from the list.")
         correct_language(db, message, lock_guardian(db, guardian.id), code, g.school.staff_language)
         audit.record(db, g.school.id, g.staff.id, CORRECT_LANGUAGE, f"message:{message.id}")
     flash(f"Marked as {i18n.english_name(code)}: translating it again, and writing to this parent "

@@ -449,10 +449,11 @@ def test_correcting_language_in_the_thread_and_assigning_then_filtering_the_list
     parent = db.get(Guardian, world.parent.id)
     assert (parent.preferred_language, parent.preferred_channel) == ("pt", "whatsapp")
     page = text_of(staff_client.get(url).get_data(as_text=True))  # never wrote: WhatsApp's window is shut
-    assert "receives it in Portuguese by SMS" in page and "Messages go by SMS just now: Outside WhatsApp's" in page
+    # No Portuguese engine here: the promise says so, and names the channel delivery will use.
+    assert "with a short note in Portuguese, by SMS" in page and "Messages go by SMS just now: Outside WhatsApp's" in page
     parent_texts(app, "Olá, obrigada", channel="whatsapp")
     page = text_of(staff_client.get(url).get_data(as_text=True))  # the reply box promises what will happen
-    assert "receives it in Portuguese by WhatsApp" in page and "just now" not in page
+    assert "with a short note in Portuguese, by WhatsApp" in page and "just now" not in page
     assert staff_client.post(f"{url}/details", data={"language": "xx", "channel": "sms"}).status_code == 302
     db.expire_all()
     assert db.get(Guardian, world.parent.id).preferred_language == "pt"  # refused, unchanged

@@ -776,3 +776,20 @@ def test_an_update_says_a_voice_first_somali_family_has_no_voice_and_a_bengali_o
     chooser = text_of(staff_client.get("/updates").get_data(as_text=True))
     assert "No voice for Somali: they get messages as calls" in chooser
     assert "No voice for Bengali" not in chooser  # Twilio speaks Bengali: the update is phoned to Rahima
+
+
+def test_the_live_thread_update_shows_what_the_page_shows_including_a_recording(app, staff_client, world, db):
+    from storage.models import Call, VoiceRecording
+    parent_texts(app, "(voice message)")
+    [message] = messages_of(db, world.parent, "inbound")
+    call = Call(school_id=world.school.id, guardian_id=world.parent.id, direction="inbound")
+    db.add(call)
+    db.flush()
+    recording = VoiceRecording(school_id=world.school.id, call_id=call.id, message_id=message.id,
+                               provider_sid="RE" + "1" * 32, audio=b"RIFF", content_type="audio/wav")
+    db.add(recording)
+    db.commit()
+    url = thread_url(db, world.parent)
+    fragment = staff_client.get(url.replace("/conversations/", "/live/conversations/") + "/messages").get_data(as_text=True)
+    page = staff_client.get(url).get_data(as_text=True)
+    assert f"/recordings/{recording.id}" in page and f"/recordings/{recording.id}" in fragment

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import abort, current_app, g, jsonify, render_template, request
+from flask import abort, g, jsonify, render_template, request
 from sqlalchemy import case, func
 from sqlmodel import select
 
 from bot.inbox import bp, queries
 from bot.inbox.auth import login_required
 from bot.inbox.safety import parse_id
-from bot.inbox.contribution import understood_answers
-from bot.inbox.thread import quiet_holds
+from bot.inbox.thread import thread_items
 from storage.db import session_scope
 from storage.models import Conversation, Message
 
@@ -74,10 +73,5 @@ def live_messages(conversation_id: int):
         if conversation is None:
             abort(404)
         guardian = queries.get_guardian(db, g.school.id, conversation.guardian_id)
-        messages = queries.thread_messages(db, conversation)
-        authors = queries.staff_names(db, g.school.id, {m.staff_author_id for m in messages if m.staff_author_id})
-        page = render_template("staff/_thread_items.html", messages=messages, guardian=guardian,
-                               conversation=conversation, authors=authors, school=g.school,
-                               held=quiet_holds(messages, g.school),
-                               understood=understood_answers(db, messages, current_app.extensions["flows"]))
+        page = render_template("staff/_thread_items.html", **thread_items(db, conversation, guardian))
     return page, 200, {"Cache-Control": "no-store"}

@@ -99,19 +99,27 @@ def quiet_holds(messages: list[Message], school: School) -> dict[int, str]:
     return held
 
 
+def thread_items(session: Session, conversation: Conversation, guardian: Guardian) -> dict:
+    """What the thread's message list needs (the page, and the live update that swaps it in place)."""
+    messages = queries.thread_messages(session, conversation)
+    flows = current_app.extensions["flows"]
+    return dict(
+        conversation=conversation, guardian=guardian, messages=messages, school=g.school,
+        authors=queries.staff_names(session, g.school.id, {m.staff_author_id for m in messages if m.staff_author_id}),
+        held=quiet_holds(messages, g.school), understood=understood_answers(session, messages, flows),
+        recordings=queries.recordings_for(session, g.school.id, [m.id for m in messages if m.direction == "inbound"]),
+    )
+
+
 def render_thread(session: Session, conversation: Conversation, guardian: Guardian, *, draft: str = "",
                   preview: ReplyPreview | None = None, error: str | None = None, status: int = 200):
     """The thread page, optionally with a draft, its preview or an error in the reply box."""
-    messages = queries.thread_messages(session, conversation)
-    authors = queries.staff_names(session, g.school.id, {m.staff_author_id for m in messages if m.staff_author_id})
-    children = queries.children_names(session, g.school.id, [guardian.id]).get(guardian.id, [])
+    language = parent_language(guardian, g.school)
     page = render_template(
-        "inbox/thread.html", conversation=conversation, guardian=guardian, children=children,
-        messages=messages, authors=authors, school=g.school, draft=draft, preview=preview, error=error,
-        reply_language=parent_language(guardian, g.school), reply_channel=reply_channel(guardian),
-        reply_translated=replies_translated(parent_language(guardian, g.school), g.school),
-        flow=flow_banner(session, guardian.id, current_app.extensions["flows"]), held=quiet_holds(messages, g.school),
-        understood=understood_answers(session, messages, current_app.extensions["flows"]),
-        recordings=queries.recordings_for(session, g.school.id, [m.id for m in messages if m.direction == "inbound"]),
+        "inbox/thread.html", **thread_items(session, conversation, guardian),
+        children=queries.children_names(session, g.school.id, [guardian.id]).get(guardian.id, []),
+        draft=draft, preview=preview, error=error, reply_language=language, reply_channel=reply_channel(guardian),
+        reply_translated=replies_translated(language, g.school),
+        flow=flow_banner(session, guardian.id, current_app.extensions["flows"]),
     )
     return page, status

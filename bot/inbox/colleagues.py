@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlmodel import select
 
-from bot.inbox import audit, bp
+from bot.inbox import audit, bp, queries
 from bot.inbox.accounts import ROLES, AccountError, add_staff, issue_password_link, set_password, staff_for_token
 from bot.inbox.auth import sendco_required
 from storage.db import session_scope
@@ -26,10 +26,7 @@ def _page(db, link: str | None = None, error: str | None = None, form: dict | No
 
 
 def _own_colleague(db, staff_id: int) -> StaffUser:
-    staff = db.get(StaffUser, staff_id)
-    if staff is None or staff.school_id != g.school.id:
-        abort(404)
-    return staff
+    return queries.school_row(db, StaffUser, g.school.id, staff_id) or abort(404)
 
 
 @bp.get("/colleagues")

@@ -88,6 +88,12 @@ def latest_messages(session: Session, school_id: int, conversation_ids: list[int
     return {message.conversation_id: message for message in messages}
 
 
+def school_row(session: Session, model, school_id: int, row_id: int):
+    """A row of one school's table by id, or None (a missing row and another school's look alike)."""
+    row = session.get(model, row_id)
+    return row if row is not None and row.school_id == school_id else None
+
+
 def get_conversation(session: Session, school_id: int, conversation_id: int) -> Conversation | None:
     """A conversation of this school, or None (also for another school's)."""
     return session.exec(

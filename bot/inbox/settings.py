@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlmodel import select
 
-from bot.inbox import audit, bp
+from bot.inbox import audit, bp, queries
 from bot.inbox.auth import sendco_required
 from bot.inbox.family_forms import whole_number
 from bot.inbox.languages import choices
@@ -169,9 +169,7 @@ def add_number():
 def remove_number(number_id: int):
     """Remove a number (not the last: the school must keep one to send from)."""
     with session_scope() as db:
-        number = db.get(SchoolNumber, number_id)
-        if number is None or number.school_id != g.school.id:
-            abort(404)
+        number = queries.school_row(db, SchoolNumber, g.school.id, number_id) or abort(404)
         count = len(db.exec(select(SchoolNumber.id).where(SchoolNumber.school_id == g.school.id)).all())
         if count <= 1:
             return _page(db, db.get(School, g.school.id), "This is the school's only number: add another first.", 400)

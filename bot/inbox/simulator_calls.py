@@ -140,10 +140,7 @@ def _guardian(db, guardian_id: int) -> Guardian:
 
 
 def _call(db, call_id: int) -> Call:
-    call = db.get(Call, call_id)
-    if call is None or call.school_id != g.school.id:
-        abort(404)
-    return call
+    return queries.school_row(db, Call, g.school.id, call_id) or abort(404)
 
 
 def _form(call_sid: str, party: str, school_number: str, direction: str, **fields) -> dict[str, str]:

@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.calls.placing import retry_unvoiced_calls
 from bot.calls.staff_prompts import request_prompt_call
 from bot.calls.prompts import RECORDABLE_KEYS, message_keys, own_recording_key, recorded
-from bot.inbox import audit, bp
+from bot.inbox import audit, bp, queries
 from bot.inbox.auth import login_required
 from bot.language.i18n import spoken_languages
 from bot.inbox.wording import mask_phone
@@ -37,9 +37,7 @@ RECORD_BY_PHONE = "record_prompt_by_phone"
 def recording_audio(recording_id: int):
     """A parent's recording, played in the inbox (another school's: 404)."""
     with session_scope() as db:
-        recording = db.get(VoiceRecording, recording_id)
-        if recording is None or recording.school_id != g.school.id:
-            abort(404)
+        recording = queries.school_row(db, VoiceRecording, g.school.id, recording_id) or abort(404)
         audio, content_type, url = recording.audio, recording.content_type, recording.url
     if audio is None:
         if not url:
@@ -124,9 +122,7 @@ def recording_transcript(recording_id: int):
     """Staff type what a parent said in a recording (kept beside it; the audio is never changed)."""
     text = request.form.get("transcript", "").replace("\r\n", "\n").strip()
     with session_scope() as db:
-        recording = db.get(VoiceRecording, recording_id)
-        if recording is None or recording.school_id != g.school.id:
-            abort(404)
+        recording = queries.school_row(db, VoiceRecording, g.school.id, recording_id) or abort(404)
         message = db.get(Message, recording.message_id) if recording.message_id else None
         if not text or len(text) > MAX_TRANSCRIPT_CHARS:
             flash(f"Type what was said: 1 to {MAX_TRANSCRIPT_CHARS} characters.", "error")
@@ -185,9 +181,7 @@ def voice_prompts():
 def voice_prompt_audio(prompt_id: int):
     """A recorded prompt, for staff to check it (another school's: 404)."""
     with session_scope() as db:
-        found = db.get(VoicePrompt, prompt_id)
-        if found is None or found.school_id != g.school.id:
-            abort(404)
+        found = queries.school_row(db, VoicePrompt, g.school.id, prompt_id) or abort(404)
         return Response(found.audio, mimetype=found.content_type, headers={"Cache-Control": "private, no-store"})
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 
 from bot.calls import inbound, ivr
 from bot.calls.prompts import prompt_url_is_valid
 from bot.calls.status import apply_call_status
-from bot.channels.twilio.signature import is_valid_request
+from bot.channels.twilio.webhooks import check_signature, plain
 from bot.channels.twilio.twiml import render
 from bot.messaging.voice import VoiceEvent
 from storage.db import session_scope
@@ -74,24 +74,14 @@ def _twiml(verbs: list) -> Response:
     return Response(render(verbs), mimetype="text/xml")
 
 
-def _plain(status: int, text: str) -> Response:
-    return Response(text + "\n", status=status, mimetype="text/plain")
-
-
-@bp.before_request
-def check_signature():
-    """Refuse anything Twilio did not sign with this account's token."""
-    config = current_app.config
-    if not is_valid_request(request, config["TWILIO_AUTH_TOKEN"], config.get("PUBLIC_BASE_URL")):
-        log.warning("refused %s: missing or invalid X-Twilio-Signature", request.path)
-        abort(_plain(403, "Invalid or missing X-Twilio-Signature."))
+bp.before_request(check_signature)  # voice webhooks are signed like every Twilio webhook
 
 
 @bp.errorhandler(BadVoiceWebhook)
 def bad_webhook(error):
     """Malformed fields: 400 with the reason, nothing changed."""
     log.warning("rejected voice webhook: %s", error)
-    return _plain(400, f"Bad request: {error}.")
+    return plain(400, f"Bad request: {error}.")
 
 
 @bp.post("/answer")
@@ -127,8 +117,8 @@ def status():
     call_id, event = parse_voice_form(request.form, request.args)
     with session_scope() as session:
         if apply_call_status(session, call_id, event) is None:
-            return _plain(200, "Unknown call; ignored.")
-    return _plain(200, "OK")
+            return plain(200, "Unknown call; ignored.")
+    return plain(200, "OK")
 
 
 @bp.post("/recording")
@@ -138,8 +128,8 @@ def recording():
     if event.recording_sid is None:
         raise BadVoiceWebhook("RecordingSid is required")
     if not ivr.recording_ready(call_id, request.args.get("s"), event):
-        return _plain(200, "Unknown call; ignored.")
-    return _plain(200, "OK")
+        return plain(200, "Unknown call; ignored.")
+    return plain(200, "OK")
 
 
 @media.get("/prompts/<int:prompt_id>")

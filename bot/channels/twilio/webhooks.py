@@ -26,17 +26,18 @@ def _twiml(body: str = EMPTY_TWIML) -> Response:
     return Response(body, mimetype="text/xml")
 
 
-def _plain(status: int, text: str) -> Response:
+def plain(status: int, text: str) -> Response:
+    """A short plain-text answer to Twilio (it logs the body of anything but a 2xx)."""
     return Response(text + "\n", status=status, mimetype="text/plain")
 
 
 @bp.before_request
 def check_signature():
-    """Refuse anything Twilio did not sign with this account's token."""
+    """Refuse anything Twilio did not sign with this account's token (every Twilio blueprint)."""
     config = current_app.config
     if not is_valid_request(request, config["TWILIO_AUTH_TOKEN"], config.get("PUBLIC_BASE_URL")):
         log.warning("refused %s: missing or invalid X-Twilio-Signature", request.path)
-        abort(_plain(403, "Invalid or missing X-Twilio-Signature."))
+        abort(plain(403, "Invalid or missing X-Twilio-Signature."))
 
 
 @bp.post("/messages")
@@ -46,10 +47,10 @@ def inbound_message():
         store_inbound(parse_message_form(request.form))
     except (BadWebhook, InvalidAddress) as error:
         log.warning("rejected inbound webhook: %s", error)
-        return _plain(400, f"Bad request: {error}.")
+        return plain(400, f"Bad request: {error}.")
     except UnknownSchoolNumber as error:
         log.warning("rejected inbound webhook: %s", error)
-        return _plain(404, f"Not found: {error}.")
+        return plain(404, f"Not found: {error}.")
     return _twiml()
 
 
@@ -59,8 +60,8 @@ def status_callback():
     try:
         update = parse_status_form(request.form, request.args)
     except BadWebhook as error:
-        return _plain(400, f"Bad request: {error}.")
+        return plain(400, f"Bad request: {error}.")
     with session_scope() as session:
         if not apply_status_update(session, update):
-            return _plain(200, "Unknown message; ignored.")
-    return _plain(200, "OK")
+            return plain(200, "Unknown message; ignored.")
+    return plain(200, "OK")

@@ -78,6 +78,19 @@ def _groups(recipients: list[Recipient], english: str) -> list[LanguageGroup]:
     return groups
 
 
+def _prepared(db, english: str):
+    """The ticked carers and their language groups, or the form again saying what is wrong
+    (the same checks for the preview and the send)."""
+    recipients = ticked(db, g.school, _chosen_ids())
+    refused = _refusal(english, recipients)
+    if refused:
+        return recipients, [], _form_page(recipients, Filters(), english, refused, 400)
+    try:
+        return recipients, _groups(recipients, english), None
+    except TranslationFailed:
+        return recipients, [], _form_page(recipients, Filters(), english, ENGINE_DOWN, 503)
+
+
 def _form_page(recipients, filters, english="", error=None, status=200):
     return render_template("staff/update.html", recipients=recipients, filters=filters, english=english,
                            error=error, years=YEAR_GROUPS, statuses=SEND_STATUSES, languages=choices(),
@@ -109,14 +122,9 @@ def preview_update():
     """Each language's translation and SMS parts, and who will not get it and why."""
     english = _english()
     with session_scope() as db:
-        recipients = ticked(db, g.school, _chosen_ids())
-        refused = _refusal(english, recipients)
-        if refused:
-            return _form_page(recipients, Filters(), english, refused, 400)
-        try:
-            groups = _groups(recipients, english)
-        except TranslationFailed:
-            return _form_page(recipients, Filters(), english, ENGINE_DOWN, 503)
+        recipients, groups, problem = _prepared(db, english)
+        if problem:
+            return problem
         return render_template("staff/update_preview.html", english=english, groups=groups,
                                left_out=_left_out(db, recipients), recipients=recipients, send_key=uuid.uuid4().hex)
 
@@ -133,14 +141,9 @@ def send_update():
                                             Message.send_key.startswith(key + ":"))).first():
             flash("This update was already sent (the form was submitted twice); it went out once.")
             return redirect(url_for("inbox.new_update"))
-        recipients = ticked(db, g.school, _chosen_ids())
-        refused = _refusal(english, recipients)
-        if refused:
-            return _form_page(recipients, Filters(), english, refused, 400)
-        try:
-            groups = _groups(recipients, english)
-        except TranslationFailed:
-            return _form_page(recipients, Filters(), english, ENGINE_DOWN, 503)
+        recipients, groups, problem = _prepared(db, english)
+        if problem:
+            return problem
         changed = request.form.get("previewed", "").replace("\r\n", "\n").strip() != english or any(
             request.form.get(f"approved_{group.language}") != group.preview.approval for group in groups)
         if changed:
